@@ -1,0 +1,3 @@
+from reconciler.emulator.cli import emulator
+
+emulator(prog_name="python -m reconciler.emulator")
