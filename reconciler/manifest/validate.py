@@ -1,0 +1,245 @@
+"""Offline checks of desired values against the key table.
+
+* A key the service does not manage is a warning: the service drops it.
+  This covers operational keys (``serve``, ``dsn``, ``log`` ...).
+* A managed key whose value has the wrong JSON type is an error.
+* A duration key takes a Go duration (``1h``, ``30m0s``, ``0.5h``, ``100ms``).
+* A URL key is a managed string key named ``url`` or ending in ``_url`` or
+  ``_uri``, and every item of a list named ``..._urls``. Its value is a URI
+  reference: relative references such as ``/ui/login`` are fine; ``http``,
+  ``https``, ``smtp``, ``smtps``, ``ws`` and ``wss`` URLs need a host, a port
+  is a number, and a ``base64://`` payload is valid base64. The empty
+  string is accepted.
+
+Values inside a key the table manages as a whole (``requested_claims``,
+``headers``) are not looked into. Messages show the pointer, never the value.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import re
+from base64 import b64decode
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler import keytable
+from reconciler.errors import Location, ManifestError
+from reconciler.keytable import KeyInfo
+from reconciler.manifest.compose import Composed
+from reconciler.manifest.envelope import json_type
+from reconciler.pointer import Part, escape
+
+_DURATION = re.compile(
+    r"[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)"
+)
+_HOST_SCHEMES = frozenset({"http", "https", "smtp", "smtps", "ws", "wss"})
+_UNSAFE_URL_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f]")
+_TYPE_NAMES = {
+    "string": "a string",
+    "boolean": "true or false",
+    "integer": "an integer",
+    "number": "a number",
+    "array": "a list",
+    "object": "a mapping",
+}
+
+
+@dataclass
+class Findings:
+    errors: list[ManifestError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def expected_type(parts: tuple[Part, ...]) -> str | None:
+    """The JSON type the key at ``parts`` takes, when the table knows it."""
+    info = keytable.lookup(parts)
+    return info.type if info is not None else None
+
+
+def merge_key(parts: tuple[Part, ...]) -> str | None:
+    """The item key by which the list at ``parts`` merges across extends."""
+    info = keytable.lookup(parts)
+    if info is not None and info.list_kind == "keyed":
+        return info.list_key
+    return None
+
+
+def validate(composed: Composed) -> Findings:
+    """Errors and warnings for the desired values of one manifest."""
+    checker = _Checker(composed)
+    tables = _tables()
+    for key, value in composed.data.items():
+        pointer = "/" + key
+        if key != "services":
+            checker.check_children({key: value}, "", tables.project)
+            continue
+        for service, body in value.items():
+            config = body.get("config") if isinstance(body, dict) else None
+            if isinstance(config, dict) and service in tables.services:
+                checker.check_children(
+                    config, f"{pointer}/{service}/config", tables.services[service]
+                )
+    return checker.findings
+
+
+@dataclass
+class _Node:
+    """One key of the table: its entry, if any, and the keys below it."""
+
+    info: KeyInfo | None = None
+    children: dict[str, _Node] = field(default_factory=dict)
+    leads_to_managed: bool = False
+
+    @functools.cached_property
+    def names_keys(self) -> bool:
+        """Whether the table names keys below this one (not just ``*``)."""
+        return any(name != keytable.WILDCARD for name in self.children)
+
+    def child(self, part: Part) -> _Node | None:
+        found = self.children.get(part) if isinstance(part, str) else None
+        return found if found is not None else self.children.get(keytable.WILDCARD)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    project: _Node
+    services: dict[str, _Node]
+
+
+@functools.cache
+def _tables() -> _Tables:
+    # The same tree keytable.is_managed walks, kept here so that one pass
+    # over a large manifest asks one dictionary per value.
+    roots: dict[str, _Node] = {}
+    for info in keytable.all_keys():
+        node = roots.setdefault(info.service, _Node())
+        node.leads_to_managed |= info.managed
+        for part in info.path.split("."):
+            node = node.children.setdefault(part, _Node())
+            node.leads_to_managed |= info.managed
+        node.info = info
+    project = roots.pop(keytable.PROJECT, _Node())
+    return _Tables(project=project, services=roots)
+
+
+class _Checker:
+    def __init__(self, composed: Composed) -> None:
+        self.composed = composed
+        self.findings = Findings()
+
+    def check(self, value: Any, pointer: str, node: _Node) -> None:
+        if not node.leads_to_managed:
+            self._warn(pointer, "the service does not manage this key and drops it")
+            return
+        info = node.info
+        # A key with named keys below it takes a mapping, even where the table
+        # also knows it as a list (Keto's namespaces: a list of namespaces, or
+        # the location of a permission language file).
+        takes_this_mapping = isinstance(value, dict) and node.names_keys
+        if info is not None and not takes_this_mapping:
+            problem = _problem(info, value, pointer)
+            if problem is not None:
+                self._error(pointer, problem)
+                return
+        elif info is None and not isinstance(value, dict):
+            self._error(pointer, f"expected a mapping, got {json_type(value)}")
+            return
+        if isinstance(value, dict | list) and node.children:
+            self.check_children(value, pointer, node)
+        elif isinstance(value, list) and pointer.endswith("_urls"):
+            for index, item in enumerate(value):
+                self._check_url_item(item, f"{pointer}/{index}")
+
+    def check_children(
+        self, value: dict[str, Any] | list[Any], pointer: str, node: _Node
+    ) -> None:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for part, item in items:
+            child = f"{pointer}/{escape(part) if isinstance(part, str) else part}"
+            child_node = node.child(part)
+            if child_node is not None:
+                self.check(item, child, child_node)
+            elif node.info is None or not node.info.managed:
+                self._warn(child, "the service does not manage this key and drops it")
+            # Otherwise the key is inside a value the service keeps as a whole.
+
+    def _check_url_item(self, item: Any, pointer: str) -> None:
+        if not isinstance(item, str):
+            self._error(pointer, f"expected a string, got {json_type(item)}")
+            return
+        problem = _url_problem(item)
+        if problem is not None:
+            self._error(pointer, problem)
+
+    def _location(self, pointer: str) -> Location:
+        sources = self.composed.sources
+        while pointer not in sources and "/" in pointer:
+            pointer = pointer.rsplit("/", 1)[0]
+        return sources.get(pointer, Location("<unknown>"))
+
+    def _error(self, pointer: str, message: str) -> None:
+        self.findings.errors.append(
+            ManifestError(self._location(pointer), f"{pointer}: {message}")
+        )
+
+    def _warn(self, pointer: str, message: str) -> None:
+        self.findings.warnings.append(
+            f"{self._location(pointer)}: {pointer}: {message}"
+        )
+
+
+def _problem(info: KeyInfo, value: Any, pointer: str) -> str | None:
+    if not _has_type(value, info.type):
+        wanted = (
+            "a duration such as 1h or 30m0s"
+            if info.duration
+            else _TYPE_NAMES.get(info.type, info.type)
+        )
+        return f"expected {wanted}, got {json_type(value)}"
+    if info.duration and not _DURATION.fullmatch(value):
+        return "not a duration; write a Go duration such as 1h, 30m0s, 0.5h or 100ms"
+    if isinstance(value, str) and _is_url_key(pointer):
+        return _url_problem(value)
+    return None
+
+
+def _has_type(value: Any, name: str) -> bool:
+    if name == "string":
+        return isinstance(value, str)
+    if name == "boolean":
+        return isinstance(value, bool)
+    if name == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if name == "array":
+        return isinstance(value, list)
+    if name == "object":
+        return isinstance(value, dict)
+    return True
+
+
+def _is_url_key(pointer: str) -> bool:
+    name = pointer.rsplit("/", 1)[-1]
+    return name == "url" or name.endswith(("_url", "_uri"))
+
+
+def _url_problem(value: str) -> str | None:
+    if _UNSAFE_URL_CHARACTERS.search(value):
+        return "not a valid URL: it contains spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- parsing the port is the check
+    except ValueError:
+        return "not a valid URL: the host or port is malformed"
+    if parts.scheme in _HOST_SCHEMES and not parts.hostname:
+        return f"not a valid URL: no host after {parts.scheme}://"
+    if parts.scheme == "base64":
+        try:
+            b64decode(value[len("base64://") :], validate=True)
+        except (binascii.Error, ValueError):
+            return "not a valid URL: the base64:// payload is not valid base64"
+    return None
