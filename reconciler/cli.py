@@ -1,0 +1,259 @@
+"""The ``reconcile`` command: thin entry points over the flow's modules."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.apply import ApplyOutcome, apply_manifest
+from reconciler.emulator.cli import emulator
+from reconciler.errors import ExitCode, ReconcileError
+from reconciler.manifest import LoadResult, load_manifests, manifest_json_schema
+from reconciler.masking import Masker, MaskingFilter, secret_values
+from reconciler.plan import ProjectPlan, make_plan
+from reconciler.render import outcome_text, plan_json, plan_text
+from reconciler.target import open_client
+
+log = logging.getLogger("reconciler")
+DEFAULT_PATHS = ("manifests",)
+
+
+class Run:
+    """The settings every command shares."""
+
+    def __init__(self, debug: bool, quiet: bool) -> None:
+        self.debug = debug
+        self.masker = Masker()
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        handler.addFilter(MaskingFilter(self.masker))
+        root = logging.getLogger()
+        root.handlers[:] = [handler]
+        root.setLevel(logging.WARNING)
+        log.setLevel(logging.WARNING if quiet else logging.INFO)
+        # The in-process emulator's own request lines would double ours.
+        logging.getLogger("reconciler.emulator").setLevel(logging.WARNING)
+        if debug:
+            log.setLevel(logging.DEBUG)
+
+    def out(self, text: str) -> None:
+        click.echo(self.masker(text), nl=False)
+
+
+def _guard(command: Callable[..., int]) -> Callable[..., None]:
+    """Turn a command's result into its exit code, and user errors into one line."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        context = click.get_current_context()
+        state: Run = context.obj
+        try:
+            code = command(*args, **kwargs)
+        except ReconcileError as error:
+            if state.debug:
+                raise
+            click.echo(f"error: {state.masker(str(error))}", err=True)
+            code = error.exit_code
+        context.exit(code)
+
+    return run
+
+
+def _load(
+    paths: tuple[str, ...], projects: tuple[str, ...], secrets_dir: str | None, run: Run
+) -> LoadResult:
+    result = load_manifests(
+        [Path(p) for p in paths or DEFAULT_PATHS],
+        environ=os.environ,
+        secrets_dir=Path(secrets_dir) if secrets_dir else None,
+        projects=projects,
+    )
+    for manifest in result.manifests:
+        run.masker.add(secret_values(manifest))
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    return result
+
+
+def _manifest_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("paths", nargs=-1, type=click.Path()),
+        click.option(
+            "--project", "projects", multiple=True, help="Only this project id."
+        ),
+        click.option(
+            "--secrets-dir",
+            envvar="RECONCILE_SECRETS_DIR",
+            type=click.Path(file_okay=False),
+            help="Folder that ${file:NAME} reads secrets from.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--emulator",
+            is_flag=True,
+            help="Run against the built-in emulator (state in .reconcile/).",
+        ),
+        click.option(
+            "--api-url",
+            envvar="ORY_CONSOLE_API_URL",
+            help="Ory Network console API (default https://api.console.ory.sh).",
+        ),
+        click.option(
+            "--output",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+        ),
+        click.option(
+            "--detailed-exitcode",
+            is_flag=True,
+            help="Exit 2 when there are changes.",
+        ),
+        click.option(
+            "--sync-secrets",
+            is_flag=True,
+            help="Send write-only secrets even when they cannot be compared.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.pass_context
+def main(context: click.Context, debug: bool, quiet: bool) -> None:
+    """Plan and apply Ory Network project configuration from YAML manifests."""
+    context.obj = Run(debug, quiet)
+
+
+def _plan(
+    run: Run,
+    paths: tuple[str, ...],
+    projects: tuple[str, ...],
+    secrets_dir: str | None,
+    emulator: bool,
+    api_url: str | None,
+    output: str,
+    detailed_exitcode: bool,
+    sync_secrets: bool,
+) -> int:
+    manifests = _load(paths, projects, secrets_dir, run).manifests
+    with open_client(
+        manifests, emulator=emulator, api_url=api_url, read_only=True
+    ) as client:
+        plans = [
+            make_plan(m, client.get_project(m.project_id), sync_secrets=sync_secrets)
+            for m in manifests
+        ]
+    run.out(plan_json(plans) if output == "json" else plan_text(plans))
+    has_changes = any(plan.changes for plan in plans)
+    return ExitCode.CHANGES if detailed_exitcode and has_changes else ExitCode.OK
+
+
+@main.command()
+@_manifest_options
+@_target_options
+@click.pass_obj
+@_guard
+def plan(run: Run, **options: Any) -> int:
+    """Show the changes that would bring the projects to their manifests."""
+    return _plan(run, **options)
+
+
+@main.command()
+@_manifest_options
+@_target_options
+@click.option("--dry-run", is_flag=True, help="Only plan; exactly `reconcile plan`.")
+@click.pass_obj
+@_guard
+def apply(run: Run, dry_run: bool, **options: Any) -> int:
+    """Apply the manifests, re-planning when the revision moves underneath."""
+    if dry_run:
+        return _plan(run, **options)
+
+    manifests = _load(
+        options["paths"], options["projects"], options["secrets_dir"], run
+    )
+    outcomes: list[ApplyOutcome] = []
+    with open_client(
+        manifests.manifests,
+        emulator=options["emulator"],
+        api_url=options["api_url"],
+        read_only=False,
+    ) as client:
+        for manifest in manifests.manifests:
+            outcome = apply_manifest(
+                client, manifest, sync_secrets=options["sync_secrets"]
+            )
+            outcomes.append(outcome)
+            log.info(
+                "apply %s: %s",
+                manifest.project_id,
+                "applied" if outcome.applied else "in sync",
+            )
+    _report(run, outcomes, options["output"])
+
+    if any(outcome.not_converged for outcome in outcomes):
+        return ExitCode.NOT_CONVERGED
+    applied = any(outcome.applied for outcome in outcomes)
+    return ExitCode.CHANGES if options["detailed_exitcode"] and applied else ExitCode.OK
+
+
+def _report(run: Run, outcomes: list[ApplyOutcome], output: str) -> None:
+    plans: list[ProjectPlan] = [outcome.plan for outcome in outcomes]
+    if output == "json":
+        document = json.loads(plan_json(plans))
+        for entry, outcome in zip(document["projects"], outcomes, strict=True):
+            entry["applied"] = outcome.applied
+            entry["attempts"] = outcome.attempts
+            entry["revision_after"] = outcome.revision_after
+            entry["warnings"] = outcome.warnings
+            entry["not_converged"] = [c.pointer for c in outcome.not_converged]
+        run.out(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return
+    run.out(plan_text(plans))
+    for outcome in outcomes:
+        run.out(outcome_text(outcome))
+
+
+@main.command()
+@_manifest_options
+@click.pass_obj
+@_guard
+def validate(
+    run: Run, paths: tuple[str, ...], projects: tuple[str, ...], secrets_dir: str | None
+) -> int:
+    """Check manifests offline: nothing is sent anywhere."""
+    result = _load(paths, projects, secrets_dir, run)
+    run.out(f"{len(result.manifests)} manifest(s) valid.\n")
+    return ExitCode.OK
+
+
+@main.command()
+@click.pass_obj
+@_guard
+def schema(run: Run) -> int:
+    """Print the JSON Schema of manifests, for editors."""
+    run.out(json.dumps(manifest_json_schema(), indent=2) + "\n")
+    return ExitCode.OK
+
+
+main.add_command(emulator)
