@@ -45,6 +45,9 @@ class Change:
     sensitive: bool = False
     note: str | None = None
     append: bool = False
+    # The path of the declared value in the manifest: list indexes there can
+    # differ from live ones when keyed elements are matched by key.
+    origin: tuple[Part, ...] = ()
 
     @property
     def pointer(self) -> str:
@@ -126,12 +129,20 @@ class _Walker:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self.result = Comparison()
+        # Live paths of keyed elements whose manifest index differs.
+        self._origins: dict[tuple[Part, ...], tuple[Part, ...]] = {}
+
+    def _origin_of(self, path: tuple[Part, ...]) -> tuple[Part, ...]:
+        for end in range(len(path), 0, -1):
+            if path[:end] in self._origins:
+                return self._origins[path[:end]] + path[end:]
+        return path
 
     def walk(self, path: tuple[Part, ...], desired: Any, live: Any) -> None:
         if self.rules.ignore.covers(path):
             return
         if path and not keytable.is_managed(path):
-            self.result.dropped.append(path)
+            self.result.dropped.append(self._origin_of(path))
             return
         info = keytable.lookup(path)
         if info is not None and info.server_derived:
@@ -158,7 +169,7 @@ class _Walker:
         if self.rules.ignore.covers(path) or value is None:
             return MISSING
         if path and not keytable.is_managed(path):
-            self.result.dropped.append(path)
+            self.result.dropped.append(self._origin_of(path))
             return MISSING
         if isinstance(value, dict):
             kept = {k: self._prune((*path, k), v) for k, v in value.items()}
@@ -179,14 +190,18 @@ class _Walker:
         *,
         note: str | None = None,
         append: bool = False,
+        origin: tuple[Part, ...] | None = None,
     ) -> None:
-        pointer = join(path)
+        origin = self._origin_of(path) if origin is None else origin
+        pointer = join(origin)
         sensitive = any(
-            pointer == secret or pointer.startswith(secret + "/")
+            pointer == secret
+            or pointer.startswith(secret + "/")
+            or secret.startswith(pointer + "/")
             for secret in self.rules.secrets
         ) or _holds_write_only(path, desired)
         self.result.changes.append(
-            Change(op, path, live, desired, sensitive, note, append)
+            Change(op, path, live, desired, sensitive, note, append, origin)
         )
 
     def _object(
@@ -236,16 +251,22 @@ class _Walker:
         index = {key_of(item): i for i, item in enumerate(live) if key_of(item)}
         declared = set()
         appends = []
-        for item in desired:
+        for position, item in enumerate(desired):
             key = key_of(item)
             declared.add(key)
             if key in index:
-                self.walk((*path, index[key]), compared_as(item), live[index[key]])
+                element = (*path, index[key])
+                if index[key] != position:
+                    self._origins[element] = (*self._origin_of(path), position)
+                self.walk(element, compared_as(item), live[index[key]])
             else:
-                appends.append(item)
-        for item in appends:
-            value = self._prune((*path, len(live)), item)
-            self._change("add", path, MISSING, value, append=True)
+                appends.append((position, item))
+        for count, (position, item) in enumerate(appends):
+            element = (*path, len(live) + count)
+            self._origins[element] = (*self._origin_of(path), position)
+            value = self._prune(element, item)
+            origin = self._origins[element]
+            self._change("add", path, MISSING, value, append=True, origin=origin)
         if self.rules.own.covers(path):
             for i in sorted(range(len(live)), reverse=True):
                 if key_of(live[i]) not in declared:

@@ -39,7 +39,7 @@ class ProjectPlan:
         return to_patch(self.changes)
 
     def source_of(self, change: Change) -> Location:
-        return self.manifest.source_of(join(change.path))
+        return self.manifest.source_of(join(change.origin or change.path))
 
 
 def rules_for(manifest: Manifest, *, sync_secrets: bool = False) -> Rules:

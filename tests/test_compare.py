@@ -404,3 +404,58 @@ class TestWriteOnlySecrets:
             == "/services/identity/config/" + "/".join(path) + "/0/client_secret"
         )
         assert change.sensitive
+
+
+def test_a_keyed_element_keeps_its_manifest_path_for_sources_and_secrets() -> None:
+    providers = "/services/identity/config/selfservice/methods/oidc/config/providers"
+    live = identity(
+        {
+            "selfservice": {
+                "methods": {
+                    "oidc": {
+                        "config": {
+                            "providers": [
+                                {"id": "google", "client_id": "g"},
+                                {"id": "github", "client_id": "old-id"},
+                            ]
+                        }
+                    }
+                }
+            }
+        }
+    )
+    desired = identity(
+        {
+            "selfservice": {
+                "methods": {
+                    "oidc": {
+                        "config": {
+                            "providers": [
+                                {
+                                    "id": "github",
+                                    "client_id": "id-from-the-environment",
+                                },
+                                {"id": "gitlab", "client_id": "new"},
+                            ]
+                        }
+                    }
+                }
+            }
+        }
+    )
+
+    found = compare(
+        desired, live, Rules(secrets=frozenset({f"{providers}/0/client_id"}))
+    )
+
+    changed, added = found.changes
+    assert (changed.pointer, changed.origin[-2:], changed.sensitive) == (
+        f"{providers}/1/client_id",
+        (0, "client_id"),
+        True,
+    )
+    assert (added.pointer, added.origin[-1], added.sensitive) == (
+        f"{providers}/-",
+        1,
+        False,
+    )
