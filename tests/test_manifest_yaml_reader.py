@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestErrors
-from reconciler.manifest.yaml_reader import MAX_ALIAS_NODES, read_document
+from reconciler.manifest.yaml_reader import read_document
 
 
 def read(tmp_path: Path, text: str) -> tuple[object, dict[str, int]]:
@@ -96,7 +96,6 @@ def test_alias_expansion_below_the_limit_is_read(tmp_path: Path) -> None:
 
     assert isinstance(data, dict)
     assert sum(len(inner) for outer in data["c"] for inner in outer) == 1_000
-    assert MAX_ALIAS_NODES == 1_000_000
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:

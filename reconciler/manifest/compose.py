@@ -11,7 +11,8 @@ it extends itself) and the manifest's own content last:
 * every other list, and every scalar, replaces what the earlier layers said.
 
 Nothing can be removed by a later layer: a manifest that must not have a
-value from a fragment needs another fragment.
+value from a fragment needs another fragment. The ``ignore`` and ``own``
+patterns of all layers add up, in the same order.
 
 Every merged value keeps the place it was written (``sources``) and whether
 it is secret, so that a plan shows which file each desired value came from.

@@ -140,7 +140,12 @@ def _shape_error(document: Document, detail: ErrorDetails) -> ManifestError:
     return ManifestError(document.location(pointer), f"{pointer}: {message}")
 
 
+NULL_VALUE = "no value (null); remove the key to leave it unmanaged, or write a value"
+
+
 def _expected(kind: str, value: Any) -> str:
+    if value is None:
+        return NULL_VALUE
     wanted = {
         "string_type": "a string",
         "bool_type": "true or false",

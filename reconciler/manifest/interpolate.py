@@ -19,7 +19,11 @@
   variables), is relative to the file that declares it, and stays inside the
   manifest folder, symbolic links included.
 
-Messages name the variable or the path, never a value.
+Only the desired values (``name``, ``cors_public``, ``cors_admin``,
+``services``) are interpolated; ``project``, ``extends``, ``ignore`` and
+``own`` are taken as written, so that the set of manifests and fragments
+does not depend on the environment. Messages name the variable or the
+path, never a value.
 """
 
 from __future__ import annotations

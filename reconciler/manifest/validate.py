@@ -2,7 +2,9 @@
 
 * A key the service does not manage is a warning: the service drops it.
   This covers operational keys (``serve``, ``dsn``, ``log`` ...).
-* A managed key whose value has the wrong JSON type is an error.
+* A managed key whose value has the wrong JSON type is an error. Inside a
+  service config, null removes the key and the service default applies;
+  elsewhere (``name``, ``cors_*``) null is an error.
 * A duration key takes a Go duration (``1h``, ``30m0s``, ``0.5h``, ``100ms``).
 * A URL key is a managed string key named ``url`` or ending in ``_url`` or
   ``_uri``, and every item of a list named ``..._urls``. Its value is a URI
@@ -29,7 +31,7 @@ from reconciler import keytable
 from reconciler.errors import Location, ManifestError
 from reconciler.keytable import KeyInfo
 from reconciler.manifest.compose import Composed
-from reconciler.manifest.envelope import json_type
+from reconciler.manifest.envelope import NULL_VALUE, json_type
 from reconciler.pointer import Part, escape
 
 _DURATION = re.compile(
@@ -131,6 +133,8 @@ class _Checker:
         self.findings = Findings()
 
     def check(self, value: Any, pointer: str, node: _Node) -> None:
+        if value is None and pointer.startswith(_SERVICES):
+            return  # null removes a config key; the service default applies
         if not node.leads_to_managed:
             self._warn(pointer, "the service does not manage this key and drops it")
             return
@@ -145,7 +149,12 @@ class _Checker:
                 self._error(pointer, problem)
                 return
         elif info is None and not isinstance(value, dict):
-            self._error(pointer, f"expected a mapping, got {json_type(value)}")
+            wrong = (
+                NULL_VALUE
+                if value is None
+                else f"expected a mapping, got {json_type(value)}"
+            )
+            self._error(pointer, wrong)
             return
         if isinstance(value, dict | list) and node.children:
             self.check_children(value, pointer, node)
@@ -191,7 +200,12 @@ class _Checker:
         )
 
 
+_SERVICES = "/services/"
+
+
 def _problem(info: KeyInfo, value: Any, pointer: str) -> str | None:
+    if value is None:
+        return NULL_VALUE
     if not _has_type(value, info.type):
         wanted = (
             "a duration such as 1h or 30m0s"
@@ -239,7 +253,7 @@ def _url_problem(value: str) -> str | None:
         return f"not a valid URL: no host after {parts.scheme}://"
     if parts.scheme == "base64":
         try:
-            b64decode(value[len("base64://") :], validate=True)
+            b64decode(value.split(":", 1)[1].removeprefix("//"), validate=True)
         except (binascii.Error, ValueError):
             return "not a valid URL: the base64:// payload is not valid base64"
     return None

@@ -8,8 +8,8 @@ author did not mean:
   timestamps, numbers with a leading zero (``0755``), sexagesimal numbers
   (``1:20``), other non-decimal numbers (``0x1F``, ``1_000``) and ``.inf``/``.nan``
   are errors; quote them or write ``true``/``false``;
-* ``null`` values (``~``, ``null`` or nothing after the colon) are errors: a key
-  with no value declares nothing;
+* ``~``, ``null`` and nothing after the colon are null, which only a value
+  the service keeps whole may hold (see ``validate``);
 * duplicate keys, keys that are not strings, merge keys (``<<``) and every tag
   but ``!!str`` are errors;
 * anchors and aliases work, but expanding them may visit at most
@@ -363,6 +363,8 @@ class _Converter:
         return value
 
     def _plain(self, value: str, node: ScalarNode, pointer: str) -> Any:
+        if value == "" or value in _NULLS:
+            return None
         if value in _TRUE:
             return True
         if value in _FALSE:
@@ -380,11 +382,6 @@ class _Converter:
 
 def _yaml11_trap(value: str) -> str | None:
     """Why a plain scalar is refused, or None when it is an ordinary string."""
-    if value == "" or value in _NULLS:
-        return (
-            "no value (null); remove the key to leave it unmanaged, "
-            'or write "" for an empty string'
-        )
     if value.lower() in _YAML11_BOOLS:
         return (
             f"unquoted {value} is a boolean in YAML 1.1 and a string in YAML 1.2; "
