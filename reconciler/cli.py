@@ -60,7 +60,8 @@ def _guard(command: Callable[..., int]) -> Callable[..., None]:
         except ReconcileError as error:
             if state.debug:
                 raise
-            click.echo(f"error: {state.masker(str(error))}", err=True)
+            for line in state.masker(str(error)).splitlines():
+                click.echo(f"error: {line}", err=True)
             code = error.exit_code
         context.exit(code)
 
