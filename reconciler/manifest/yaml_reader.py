@@ -8,8 +8,8 @@ author did not mean:
   timestamps, numbers with a leading zero (``0755``), sexagesimal numbers
   (``1:20``), other non-decimal numbers (``0x1F``, ``1_000``) and ``.inf``/``.nan``
   are errors; quote them or write ``true``/``false``;
-* ``~``, ``null`` and nothing after the colon are null, which only a value
-  the service keeps whole may hold (see ``validate``);
+* ``~``, ``null`` and nothing after the colon are null, which inside a
+  service config removes the key (see ``validate``);
 * duplicate keys, keys that are not strings, merge keys (``<<``) and every tag
   but ``!!str`` are errors;
 * anchors and aliases work, but expanding them may visit at most
