@@ -173,7 +173,10 @@ class _Walker:
             return MISSING
         if isinstance(value, dict):
             kept = {k: self._prune((*path, k), v) for k, v in value.items()}
-            members = {k: v for k, v in kept.items() if v is not MISSING}
+            # The service drops empty members too: they are never read back.
+            members = {
+                k: v for k, v in kept.items() if v is not MISSING and not is_empty(v)
+            }
             # A map whose every member is pruned declares nothing to add.
             return members if members or not value else MISSING
         if isinstance(value, list):
@@ -194,12 +197,14 @@ class _Walker:
     ) -> None:
         origin = self._origin_of(path) if origin is None else origin
         pointer = join(origin)
+        # An append's value is one element of the list at ``path``.
+        written = [desired] if append else desired
         sensitive = any(
             pointer == secret
             or pointer.startswith(secret + "/")
             or secret.startswith(pointer + "/")
             for secret in self.rules.secrets
-        ) or _holds_write_only(path, desired)
+        ) or _holds_write_only(path, written)
         self.result.changes.append(
             Change(op, path, live, desired, sensitive, note, append, origin)
         )
@@ -216,7 +221,17 @@ class _Walker:
                 self._remove_undeclared((*path, key), live[key])
 
     def _remove_undeclared(self, path: tuple[Part, ...], live: Any) -> None:
-        if self.rules.ignore.covers(path) or _server_derived(path):
+        """Removes an owned value the manifest does not declare.
+
+        Keys the service derives come back on every read, so an object
+        holding some loses only its other members; a key the service does not
+        manage cannot be removed by a patch.
+        """
+        if self.rules.ignore.covers(path) or not _removable(path):
+            return
+        if isinstance(live, dict) and _holds_server_derived(path, live):
+            for key, value in live.items():
+                self._remove_undeclared((*path, key), value)
             return
         self._change("remove", path, live, note="owned, not declared")
 
@@ -347,6 +362,18 @@ def _with_schema_id(schema: Any) -> Any:
 def _server_derived(path: tuple[Part, ...]) -> bool:
     info = keytable.lookup(path)
     return info is not None and info.server_derived
+
+
+def _removable(path: tuple[Part, ...]) -> bool:
+    return keytable.is_managed(path) and not _server_derived(path)
+
+
+def _holds_server_derived(path: tuple[Part, ...], value: dict[str, Any]) -> bool:
+    return any(
+        _server_derived((*path, key))
+        or (isinstance(item, dict) and _holds_server_derived((*path, key), item))
+        for key, item in value.items()
+    )
 
 
 def _holds_write_only(path: tuple[Part, ...], value: Any) -> bool:
