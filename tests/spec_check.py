@@ -16,8 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-# No type stubs for jsonschema are installed.
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 
 SPEC_PATH = (
     Path(__file__).parents[1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonpointer
+
 from reconciler.emulator.api.common import (
     ENVIRONMENTS,
     REGIONS,
@@ -103,27 +105,45 @@ def purge_project(service: ProjectService, request: ApiRequest) -> ApiResponse:
 
 
 def _patch(request: ApiRequest) -> Patch:
-    """The body as an RFC 6902 patch; 400 when it is not one."""
+    """The body as an RFC 6902 patch; 400 when it is not one. Each operation
+    keeps only the members its op uses: like RFC 6902 says, the others are
+    ignored (a `from` on an `add` means nothing)."""
     patch = request.json()
     if not isinstance(patch, list):
         raise bad_request("The request body must be a JSON Patch array.")
-    for index, operation in enumerate(patch):
-        if not isinstance(operation, dict):
-            raise bad_request(f"Patch operation {index} must be an object.")
-        if operation.get("op") not in _PATCH_OPERATIONS:
-            raise bad_request(
-                f"Patch operation {index}: op must be one of "
-                f"{', '.join(_PATCH_OPERATIONS)}."
-            )
-        if not isinstance(operation.get("path"), str):
-            raise bad_request(f"Patch operation {index}: path must be a string.")
-        if operation["op"] in ("move", "copy") and not isinstance(
-            operation.get("from"), str
-        ):
-            raise bad_request(f"Patch operation {index}: from must be a string.")
-        if operation["op"] in ("add", "replace", "test") and "value" not in operation:
+    return [_patch_operation(operation, index) for index, operation in enumerate(patch)]
+
+
+def _patch_operation(operation: Any, index: int) -> dict[str, Any]:
+    if not isinstance(operation, dict):
+        raise bad_request(f"Patch operation {index} must be an object.")
+    op = operation.get("op")
+    if op not in _PATCH_OPERATIONS:
+        raise bad_request(
+            f"Patch operation {index}: op must be one of {', '.join(_PATCH_OPERATIONS)}."
+        )
+    used = {"op": op, "path": _pointer(operation, "path", index)}
+    if op in ("move", "copy"):
+        used["from"] = _pointer(operation, "from", index)
+    if op in ("add", "replace", "test"):
+        if "value" not in operation:
             raise bad_request(f"Patch operation {index}: value is required.")
-    return patch
+        used["value"] = operation["value"]
+    return used
+
+
+def _pointer(operation: dict[str, Any], field: str, index: int) -> str:
+    """`operation[field]`; 400 unless it is an RFC 6901 JSON pointer."""
+    pointer = operation.get(field)
+    if not isinstance(pointer, str):
+        raise bad_request(f"Patch operation {index}: {field} must be a string.")
+    try:
+        jsonpointer.JsonPointer(pointer)
+    except jsonpointer.JsonPointerException as error:
+        raise bad_request(
+            f"Patch operation {index}: {field} is not a JSON pointer: {error}"
+        ) from error
+    return pointer
 
 
 def _set_project_patch(body: dict[str, Any]) -> Patch:

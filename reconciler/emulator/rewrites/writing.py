@@ -216,7 +216,12 @@ def _keep_locked(config: dict[str, Any], previous: dict[str, Any], path: str) ->
 
 
 def _config(document: Document, service: str) -> dict[str, Any]:
-    content = (document.get("services") or {}).get(service)
+    services = document.get("services")
+    if services is None:
+        return {}
+    if not isinstance(services, dict):
+        raise invalid_config("/services must be an object")
+    content = services.get(service)
     if not isinstance(content, dict):
         return {}
     config = content.get("config")
