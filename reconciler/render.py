@@ -123,7 +123,13 @@ def outcome_text(outcome: ApplyOutcome) -> str:
             f"Project {project}: the revision moved {outcome.attempts - 1} time(s) "
             "during apply; planned again and retried"
         )
-    if not outcome.applied:
+    if not outcome.applied and outcome.retried:
+        lines.append(
+            f"Project {project}: in sync after planning again, nothing more to "
+            "send (an earlier write whose answer was lost, or another writer, "
+            "made the changes)"
+        )
+    elif not outcome.applied:
         lines.append(f"Project {project}: already in sync, nothing sent")
     else:
         lines.append(

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reconciler.apply import ConflictPolicy, ConflictsExhausted, apply_manifest
-from reconciler.client import ProjectClient
+from reconciler.client import ProjectClient, RetryPolicy
 from reconciler.emulator import Emulator, FaultPlan
 from reconciler.emulator.faults import Latency
 from reconciler.manifest import load_manifests
@@ -169,3 +169,34 @@ def test_a_writer_editing_several_times_a_second_loses_nothing(
     assert config["session"]["lifespan"] == "48h0m0s"
     assert config["selfservice"]["flows"]["login"]["lifespan"] == "15m0s"
     assert config["selfservice"]["flows"]["error"]["ui_url"] == edits[-1]
+
+
+class LoseFirstAnswer(httpx.HTTPTransport):
+    """Delivers the first write, then loses its answer, as a dropped connection does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "PATCH" and not self.lost:
+            self.lost = True
+            response.close()
+            raise httpx.RemoteProtocolError("connection closed", request=request)
+        return response
+
+
+def test_a_write_whose_answer_was_lost_is_reported_as_such(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    wanted = manifest(tmp_path, "name: Written once\n")
+    retry = RetryPolicy(sleep=lambda _: None)
+
+    with ProjectClient(
+        emulator.base_url, API_KEY, transport=LoseFirstAnswer(), retry=retry
+    ) as api:
+        outcome = apply_manifest(api, wanted, policy=no_wait())
+
+    assert emulator.project(CORPUS_PROJECT_ID)["name"] == "Written once"
+    assert "an earlier write whose answer was lost" in outcome_text(outcome)
