@@ -139,7 +139,7 @@ class _Walker:
         return path
 
     def walk(self, path: tuple[Part, ...], desired: Any, live: Any) -> None:
-        if self.rules.ignore.covers(path):
+        if self.rules.ignore and self.rules.ignore.covers(path):
             return
         if path and not keytable.is_managed(path):
             self.result.dropped.append(self._origin_of(path))
@@ -292,6 +292,8 @@ class _Walker:
     ) -> None:
         """Compared without order; the items the service itself puts first are
         left out unless the manifest declares them too."""
+        if desired == live:
+            return
         compared = list(live)
         while derived and compared and compared[0] not in desired:
             compared.pop(0)

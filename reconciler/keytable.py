@@ -71,6 +71,35 @@ class _Table:
 
 def lookup(parts: Sequence[Part]) -> KeyInfo | None:
     """The table's entry for the key at `parts`, if it has one."""
+    return _lookup_shape(_shape(parts))
+
+
+def is_managed(parts: Sequence[Part]) -> bool:
+    """Whether the service manages the value at `parts`.
+
+    True for a managed key, for the containers leading to one, and for
+    anything inside a managed list or object value.
+    """
+    return _is_managed_shape(_shape(parts))
+
+
+def _shape(parts: Sequence[Part]) -> tuple[Part, ...]:
+    """`parts` with every list index as 0: the table treats indexes alike, so
+    the answers below are cached per shape, not per element of a large list."""
+    if not parts:
+        return ()
+    last = parts[-1]
+    return (*_parent_shape(tuple(parts[:-1])), 0 if isinstance(last, int) else last)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parent_shape(parts: tuple[Part, ...]) -> tuple[Part, ...]:
+    # Cached on its own: the siblings of a large object share one parent.
+    return tuple(0 if isinstance(part, int) else part for part in parts)
+
+
+@functools.lru_cache(maxsize=16384)
+def _lookup_shape(parts: tuple[Part, ...]) -> KeyInfo | None:
     located = _locate(parts)
     if located is None:
         return None
@@ -81,12 +110,8 @@ def lookup(parts: Sequence[Part]) -> KeyInfo | None:
     return node[0].info
 
 
-def is_managed(parts: Sequence[Part]) -> bool:
-    """Whether the service manages the value at `parts`.
-
-    True for a managed key, for the containers leading to one, and for
-    anything inside a managed list or object value.
-    """
+@functools.lru_cache(maxsize=16384)
+def _is_managed_shape(parts: tuple[Part, ...]) -> bool:
     if not parts:
         return True
     if parts[0] == SERVICES_KEY and len(parts) <= 3:
