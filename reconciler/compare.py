@@ -215,7 +215,12 @@ class _Walker:
         if desired == live:
             return
         for key, value in desired.items():
-            self.walk((*path, key), value, live.get(key, MISSING))
+            found = live.get(key, MISSING)
+            # Most members already match: a plain equality is far cheaper
+            # than a walk, so only members that differ are walked.
+            if value == found and type(value) is type(found):
+                continue
+            self.walk((*path, key), value, found)
         if self.rules.own.covers(path):
             for key in live.keys() - desired.keys():
                 self._remove_undeclared((*path, key), live[key])
