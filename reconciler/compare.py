@@ -126,11 +126,15 @@ def is_empty(value: Any) -> bool:
 
 
 class _Walker:
-    def __init__(self, rules: Rules) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        origins: dict[tuple[Part, ...], tuple[Part, ...]] | None = None,
+    ) -> None:
         self.rules = rules
         self.result = Comparison()
         # Live paths of keyed elements whose manifest index differs.
-        self._origins: dict[tuple[Part, ...], tuple[Part, ...]] = {}
+        self._origins = {} if origins is None else origins
 
     def _origin_of(self, path: tuple[Part, ...]) -> tuple[Part, ...]:
         for end in range(len(path), 0, -1):
@@ -311,18 +315,17 @@ class _Walker:
     def _ordered(
         self, path: tuple[Part, ...], desired: list[Any], live: list[Any]
     ) -> None:
-        if len(desired) != len(live):
-            self._change("replace", path, live, self._prune(path, desired))
-            return
-        pairs = list(zip(desired, live, strict=True))
-        for wanted, found in pairs:
-            both_objects = isinstance(wanted, dict) and isinstance(found, dict)
-            if not both_objects and canonical.form(wanted) != canonical.form(found):
-                self._change("replace", path, live, self._prune(path, desired))
+        """Compared item by item, in order; when any item differs the list is
+        replaced whole, since its items have no identity but their place."""
+        if len(desired) == len(live):
+            trial = _Walker(self.rules, self._origins)
+            for i, (wanted, found) in enumerate(zip(desired, live, strict=True)):
+                trial.walk((*path, i), wanted, found)
+            if not trial.result.changes:
+                self.result.dropped += trial.result.dropped
+                self.result.unchecked_write_only += trial.result.unchecked_write_only
                 return
-        for i, (wanted, found) in enumerate(pairs):
-            if isinstance(wanted, dict):
-                self.walk((*path, i), wanted, found)
+        self._change("replace", path, live, self._prune(path, desired))
 
     def _write_only(
         self, path: tuple[Part, ...], desired: Any, live: Any, part: str | None

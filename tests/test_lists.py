@@ -225,7 +225,7 @@ class TestChangesInsideElements:
             == []
         )
 
-    def test_one_changed_hook_config_is_patched_at_that_hook(self) -> None:
+    def test_one_changed_hook_config_replaces_the_hooks_in_their_order(self) -> None:
         session = {"hook": "session"}
         webhook = {
             "hook": "web_hook",
@@ -238,12 +238,31 @@ class TestChangesInsideElements:
         }
 
         assert patch_for(at(HOOKS, [changed, session]), live) == [
-            {
-                "op": "replace",
-                "path": pointer(HOOKS, 0, "config", "url"),
-                "value": "https://hooks.acme.example/v2/signup",
-            }
+            {"op": "replace", "path": pointer(HOOKS), "value": [changed, session]}
         ]
+
+    def test_a_hook_of_another_kind_keeps_nothing_of_the_one_it_replaces(
+        self,
+    ) -> None:
+        webhook = {
+            "hook": "web_hook",
+            "config": {"url": "https://hooks.example/x", "method": "POST"},
+        }
+        live = at(HOOKS, [webhook])
+        desired = at(HOOKS, [{"hook": "session"}])
+
+        result = jsonpatch.apply_patch(live, patch_for(desired, live))
+
+        assert result == desired
+
+    def test_hooks_that_match_in_place_are_no_change(self) -> None:
+        webhook = {
+            "hook": "web_hook",
+            "config": {"url": "https://hooks.example/x", "method": "POST"},
+        }
+        live = at(HOOKS, [{**webhook, "config": {**webhook["config"], "auth": {}}}])
+
+        assert patch_for(at(HOOKS, [webhook]), live) == []
 
     def test_reordered_hooks_are_a_change(self) -> None:
         session = {"hook": "session"}

@@ -178,10 +178,13 @@ def applied(
         ]
         return kept + [pruned(i) for i in desired if i["id"] not in found_ids]
     if kind == "ordered":
-        if len(live) != len(desired):
-            return pruned(desired)
-        pairs = enumerate(zip(live, desired, strict=True))
-        return [inner((*path, i), found, wanted) for i, (found, wanted) in pairs]
+        # Items are compared in place; any difference replaces the list.
+        if len(live) == len(desired):
+            pairs = enumerate(zip(live, desired, strict=True))
+            merged = [inner((*path, i), found, wanted) for i, (found, wanted) in pairs]
+            if merged == live:
+                return live
+        return pruned(desired)
     if isinstance(live, dict) and isinstance(desired, dict):
         result = {k: v for k, v in live.items() if k in desired or not owned(path, own)}
         for key, value in desired.items():
@@ -387,8 +390,11 @@ def test_what_desired_does_not_declare_keeps_its_live_value(
     declared = {address for address, _ in leaves((), desired, empty_maps=False)}
     live_hooks, desired_hooks = get(live, HOOKS), get(desired, HOOKS)
     both_lists = isinstance(desired_hooks, list) and isinstance(live_hooks, list)
-    if both_lists and len(desired_hooks) != len(live_hooks):
-        # An ordered list of another length is replaced whole.
+    if (
+        both_lists
+        and applied(HOOKS, live_hooks, desired_hooks, scenario.own) != live_hooks
+    ):
+        # An ordered list that differs is replaced whole.
         declared.add(HOOKS)
     if HEADERS in scenario.own and isinstance(get(desired, HEADERS), dict):
         declared.add(HEADERS)
@@ -455,21 +461,8 @@ def test_no_more_operations_than_a_generic_diff_to_the_same_result(
 
 
 def generic_cost(live: dict[str, Any], expected: dict[str, Any]) -> int:
-    """The cost of a generic diff; ordered lists of one length are patched
-    position by position, so there it diffs position by position as well."""
-    found, wanted = get(live, HOOKS), get(expected, HOOKS)
-    if not (isinstance(found, list) and isinstance(wanted, list)):
-        return cost(jsonpatch.make_patch(live, expected).patch)
-    if len(found) != len(wanted):
-        return cost(jsonpatch.make_patch(live, expected).patch)
-    positions = sum(
-        cost(jsonpatch.make_patch(a, b).patch)
-        for a, b in zip(found, wanted, strict=True)
-    )
-    aligned = jsonpatch.apply_patch(
-        live, [{"op": "replace", "path": join(HOOKS), "value": wanted}]
-    )
-    return positions + cost(jsonpatch.make_patch(aligned, expected).patch)
+    """The cost of a generic diff of the same pair."""
+    return cost(jsonpatch.make_patch(live, expected).patch)
 
 
 @SETTINGS

@@ -96,11 +96,8 @@ PAYLOADS = {
                               body: {payload}
                           - hook: session
         """,
-        (
-            "replace",
-            f"{IDENTITY}/selfservice/flows/registration/after/password/hooks/0"
-            "/config/body",
-        ),
+        # Hooks are an ordered list: a changed hook replaces the list.
+        ("replace", f"{IDENTITY}/selfservice/flows/registration/after/password/hooks"),
     ),
     "identity schema": (
         """
