@@ -153,7 +153,7 @@ class _Walker:
             return
 
         if desired is None:
-            if live is not MISSING:
+            if live is not MISSING and not _service_default(info, live):
                 self._change("remove", path, live, note="the service default applies")
         elif live is MISSING:
             value = self._prune(path, desired)
@@ -352,6 +352,16 @@ class _Walker:
             self.result.unchecked_write_only.append(path)
         elif desired != live:
             self._change("replace", path, live, desired)
+
+
+def _service_default(info: keytable.KeyInfo | None, live: Any) -> bool:
+    """Whether ``live`` is what the service puts back when the key is removed:
+    an empty value (``hooks: []``) or the default the key table knows."""
+    if is_empty(live):
+        return True
+    if info is None or not info.has_default:
+        return False
+    return canonical.same(info.default, live, duration=info.duration)
 
 
 def _has(item: Any, key: str) -> bool:

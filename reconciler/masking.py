@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,3 +69,44 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
     return []
+
+
+# Keys whose values are credentials wherever they appear in a config, also in
+# live values the manifest never declared (a webhook's basic auth password).
+_CREDENTIAL_KEYS = frozenset(
+    {
+        "password",
+        "secret",
+        "client_secret",
+        "private_key",
+        "apple_private_key",
+        "salt",
+        "token",
+        "api_key",
+        "access_token",
+        "refresh_token",
+    }
+)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*:)(?P<pw>[^/@\s]+)@")
+
+
+def hide_credentials(value: Any, sensitive: str) -> Any:
+    """``value`` with every credential in it replaced by ``sensitive``.
+
+    Credentials are the values of keys that name one (``password``,
+    ``client_secret`` ...), the ``value`` of an API key auth block, and the
+    password in a URL's user info.
+    """
+    if isinstance(value, dict):
+        api_key_block = "in" in value and "name" in value
+        return {
+            key: sensitive
+            if key in _CREDENTIAL_KEYS or (api_key_block and key == "value")
+            else hide_credentials(item, sensitive)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [hide_credentials(item, sensitive) for item in value]
+    if isinstance(value, str) and "@" in value:
+        return _URL_PASSWORD.sub(rf"\g<head>{sensitive}@", value)
+    return value

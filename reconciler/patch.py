@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.compare import Change
+from reconciler.masking import hide_credentials
 
 SENSITIVE = "(sensitive)"
 
@@ -23,9 +24,15 @@ def to_patch(changes: Sequence[Change]) -> list[dict[str, Any]]:
 
 
 def masked(changes: Sequence[Change]) -> list[dict[str, Any]]:
-    """The same patch with every secret value replaced, for showing or saving."""
+    """The same patch with every secret and credential replaced, for showing
+    or saving."""
     return [
-        _operation(change, SENSITIVE if change.sensitive else change.desired)
+        _operation(
+            change,
+            SENSITIVE
+            if change.sensitive
+            else hide_credentials(change.desired, SENSITIVE),
+        )
         for change in changes
     ]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.apply import ApplyOutcome
 from reconciler.compare import MISSING, Change, Op
+from reconciler.masking import hide_credentials
 from reconciler.patch import SENSITIVE, masked
 from reconciler.plan import ProjectPlan
 
@@ -61,7 +62,8 @@ def _show(change: Change, value: Any) -> str:
         return SENSITIVE
     if value is MISSING:
         return "(none)"
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    shown = hide_credentials(value, SENSITIVE)
+    text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
     if len(text) > _WIDTH:
         text = f"{text[: _WIDTH - 1]}… ({len(text)} characters)"
     return text
@@ -108,7 +110,9 @@ def _change_json(plan: ProjectPlan, change: Change) -> dict[str, Any]:
     }
     for name, value in (("live", change.live), ("desired", change.desired)):
         if value is not MISSING:
-            entry[name] = SENSITIVE if change.sensitive else value
+            entry[name] = (
+                SENSITIVE if change.sensitive else hide_credentials(value, SENSITIVE)
+            )
     if change.note:
         entry["note"] = change.note
     return entry

@@ -22,6 +22,7 @@ import jsonpatch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler import keytable
 from reconciler.compare import MISSING, Rules, compare
 from reconciler.patch import to_patch
 from reconciler.pointer import PointerSet, join, split
@@ -70,6 +71,16 @@ HEADER_NAMES = ["X-Tenant", "X-Region", "X-Trace", "Accept-Language"]
 WORDS = ["one", "two", "three"]
 # The values a user sets that the service drops.
 EMPTY: tuple[Any, ...] = ("", [], {})
+
+
+def is_default(path: Path, live: Any) -> bool:
+    """Whether ``live`` is what the service holds for a removed key."""
+    if live is MISSING:
+        return False
+    info = keytable.lookup(path)
+    return live in EMPTY or (
+        info is not None and info.has_default and live == info.default
+    )
 
 
 # Spellings of one meaning.
@@ -156,7 +167,9 @@ def applied(
     would lose stay where they are.
     """
     if desired is None:
-        return MISSING
+        # A removed key comes back as the service default: one that already
+        # holds it is left alone.
+        return live if is_default(path, live) else MISSING
     if live is MISSING:
         value = pruned(desired)
         # The service drops an empty value a user sets, so none is sent.
@@ -373,7 +386,10 @@ def test_the_patch_applies_and_the_result_holds_desired(scenario: Scenario) -> N
     was = dict(leaves((), scenario.live))
     for address, wanted in leaves((), scenario.desired, empty_maps=False):
         if wanted is None:
-            assert not any(f[: len(address)] == address for f in found), address
+            present = any(f[: len(address)] == address for f in found)
+            assert not present or is_default(address, was.get(address, MISSING)), (
+                address
+            )
         elif address not in found:
             # An empty value a user sets where live has none is not sent.
             assert wanted in EMPTY and address not in was, address
