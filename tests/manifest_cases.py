@@ -10,7 +10,8 @@ one per error line, the file named relative to ``tests/manifests/bad/`` and
 (absolute) with an empty environment and ``SECRETS_DIR`` as the secrets
 directory must raise ManifestErrors whose text is exactly those lines, each
 prefixed by the folder. Hostile inputs unfit for the repository (a 32 MiB
-file, symbolic links leading out) are built in a scratch directory by
+file, symbolic links leading out, raw bidirectional text controls, a
+secrets directory that does not exist) are built in a scratch directory by
 ``hostile_cases``.
 """
 
@@ -63,11 +64,6 @@ def _static_cases() -> list[Case]:
 
 
 CASES = _static_cases()
-
-
-def hostile_cases(directory: Path) -> list[Case]:
-    """Cases built in ``directory``: a file too large, symbolic links leading out."""
-    return [build(directory / build.__name__) for build in HOSTILE]
 
 
 def oversized(directory: Path) -> Case:
@@ -126,11 +122,69 @@ def fragment_through_symlink(directory: Path) -> Case:
     )
 
 
+def manifest_through_symlink(directory: Path) -> Case:
+    outside = _outside(directory, "other.yaml", f"project: {PROJECT_ID}\nname: X\n")
+    folder = _folder(directory)
+    (folder / "link.yaml").symlink_to(outside)
+    return Case(
+        folder,
+        f"{folder}/link.yaml: a symbolic link that leads outside the manifest "
+        f"folder {folder}; move the file into the folder",
+    )
+
+
+def bidirectional_controls(directory: Path) -> Case:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "manifest.yaml"
+    # Raw, as a reader would not see them: in a comment, a key and a value.
+    path.write_text(
+        f"project: {PROJECT_ID}\n"
+        "# admin \u202e\u2066 only\n"
+        "name: Shop\u2069\n"
+        "services:\n"
+        "  identity:\n"
+        "    config:\n"
+        "      \u202aa: 1\n"
+    )
+    refused = "(a bidirectional text control) is not allowed in a manifest"
+    return Case(
+        path,
+        "\n".join(
+            [
+                f"{path}:2: character #x202e {refused}",
+                f"{path}:2: character #x2066 {refused}",
+                f"{path}:3: character #x2069 {refused}",
+                f"{path}:7: character #x202a {refused}",
+            ]
+        ),
+    )
+
+
+def secrets_dir_missing(directory: Path) -> Case:
+    secrets = directory / "no-such-secrets"
+    path = _identity_manifest(
+        _folder(directory),
+        "courier:\n"
+        "  smtp:\n"
+        '    connection_uri: "smtps://a:${file:smtp}@example.com"\n'
+        '    from_name: "${file:name}"\n',
+    )
+    return Case(
+        path,
+        f"{secrets}: no such secrets directory (--secrets-dir or "
+        "RECONCILE_SECRETS_DIR)",
+        secrets_dir=secrets,
+    )
+
+
 HOSTILE: list[Callable[[Path], Case]] = [
     oversized,
     include_through_symlink,
     secret_through_symlink,
     fragment_through_symlink,
+    manifest_through_symlink,
+    bidirectional_controls,
+    secrets_dir_missing,
 ]
 
 
@@ -143,7 +197,7 @@ def _outside(directory: Path, name: str, content: str) -> Path:
 
 def _folder(directory: Path) -> Path:
     folder = directory / "manifests"
-    folder.mkdir()
+    folder.mkdir(parents=True)
     return folder
 
 

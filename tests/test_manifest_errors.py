@@ -11,6 +11,8 @@ from reconciler.errors import ManifestErrors
 from reconciler.manifest import load_manifests
 from tests.manifest_cases import CASES, HOSTILE, PROJECT_ID, Case
 
+OTHER_ID = "0d9c8b7a-6f5e-4d3c-8b2a-190817263544"
+
 
 def refusal(case: Case, environ: dict[str, str] | None = None) -> str:
     with pytest.raises(ManifestErrors) as raised:
@@ -95,7 +97,7 @@ def test_no_error_shows_the_content_of_a_secret_file(tmp_path: Path) -> None:
 
 def test_errors_from_several_files_are_reported_together(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(f"project: {PROJECT_ID}\nname: yes\n")
-    (tmp_path / "b.yaml").write_text("project: other\nslug: nope\n")
+    (tmp_path / "b.yaml").write_text(f"project: {OTHER_ID}\nslug: nope\n")
 
     with pytest.raises(ManifestErrors) as raised:
         load_manifests([tmp_path], environ={})

@@ -7,11 +7,17 @@ from textwrap import dedent
 
 import pytest
 
+from reconciler.client import ProjectClient
+from reconciler.emulator import Emulator
 from reconciler.errors import Location
 from reconciler.manifest import Manifest, load_manifests
+from reconciler.plan import make_plan
+from tests.conftest import API_KEY, CORPUS_PROJECT_ID
 
 PROJECT_ID = "0c8e6a52-8a4f-4b43-9d0b-2f7a1c3e5d71"
+OTHER_ID = "7a1c3e5d-2f7a-4b43-9d0b-0c8e6a528a4f"
 OIDC = "/services/identity/config/selfservice/methods/oidc"
+SESSION = "/services/identity/config/session"
 PROVIDERS = f"{OIDC}/config/providers"
 
 
@@ -108,6 +114,50 @@ def test_sources_name_the_file_and_line_each_value_came_from(base: Path) -> None
         "/services/identity/config/session/whoami/required_aal"
     ] == Location(fragment, 7)
     assert manifest.sources[f"{PROVIDERS}/1/client_id"] == Location(fragment, 23)
+
+
+def test_null_in_a_later_layer_removes_a_key_a_fragment_sets(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    write(
+        tmp_path,
+        "base.yaml",
+        """\
+        services:
+          identity:
+            config:
+              session:
+                lifespan: 720h
+                whoami:
+                  required_aal: aal1
+        """,
+    )
+    write(
+        tmp_path,
+        "project.yaml",
+        f"""\
+        project: {CORPUS_PROJECT_ID}
+        extends: [base.yaml]
+        services:
+          identity:
+            config:
+              session: {{lifespan: null}}
+        """,
+    )
+
+    manifest = load(tmp_path)
+    with ProjectClient(emulator.base_url, API_KEY) as client:
+        plan = make_plan(manifest, client.get_project(CORPUS_PROJECT_ID))
+
+    session = manifest.desired["services"]["identity"]["config"]["session"]
+    assert session == {"lifespan": None, "whoami": {"required_aal": "aal1"}}
+    assert manifest.source_of(f"{SESSION}/lifespan") == Location(
+        str(tmp_path / "project.yaml"), 6
+    )
+    # The live project has a lifespan of 72h: the plan removes it.
+    assert [(change.op, change.pointer) for change in plan.changes] == [
+        ("remove", f"{SESSION}/lifespan")
+    ]
 
 
 def test_a_plain_list_is_replaced_whole(base: Path) -> None:
@@ -263,7 +313,7 @@ def test_a_fragment_in_the_manifest_folder_is_not_a_stray(base: Path) -> None:
 
 def test_a_fragment_of_an_unselected_manifest_is_not_a_stray(base: Path) -> None:
     write(base, "a.yaml", f"project: {PROJECT_ID}\nname: A\n")
-    write(base, "b.yaml", "project: other-project\nextends: [base/identity.yaml]\n")
+    write(base, "b.yaml", f"project: {OTHER_ID}\nextends: [base/identity.yaml]\n")
 
     result = load_manifests([base], environ={}, projects=[PROJECT_ID])
 

@@ -119,3 +119,49 @@ def test_every_trap_in_a_file_is_reported(tmp_path: Path) -> None:
         "doc.yaml:5: /e: .nan is not a plain decimal number and YAML versions "
         "read it differently; quote it, or write a decimal number",
     ]
+
+
+def test_tabs_and_newlines_are_kept_written_raw_or_as_escapes(tmp_path: Path) -> None:
+    data, _ = read(tmp_path, 'a: "one\\ttwo\\nthree"\nb: "raw\ttab"\n')
+
+    assert data == {"a": "one\ttwo\nthree", "b": "raw\ttab"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "kind"),
+    [
+        ("\x85", "0085", "a line break in YAML 1.1 only"),
+        ("\u2028", "2028", "a line break in YAML 1.1 only"),
+        ("\x9b", "009b", "a control character"),
+        ("\x7f", "007f", "a control character"),
+    ],
+)
+def test_a_character_yaml_versions_read_differently_is_an_error(
+    tmp_path: Path, raw: str, code: str, kind: str
+) -> None:
+    with pytest.raises(ManifestErrors) as raised:
+        read(tmp_path, f"a: 1\nb: x{raw}y\n")
+
+    assert str(raised.value) == (
+        f"doc.yaml:2: character #x{code} ({kind}) is not allowed in a manifest"
+    )
+
+
+def test_a_syntax_error_after_carriage_returns_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_bytes(b"a: 1\rb: [\r")
+
+    with pytest.raises(ManifestErrors) as raised:
+        read_document(path, "doc.yaml")
+
+    assert str(raised.value) == (
+        "doc.yaml:3: invalid YAML: did not find expected node content "
+        "(while parsing a flow node at line 3)"
+    )
+
+
+def test_a_number_too_large_for_a_float_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ManifestErrors) as raised:
+        read(tmp_path, "a: 1e308\nb: -1e400\n")
+
+    assert str(raised.value) == "doc.yaml:2: /b: -1e400 is too large a number"

@@ -10,9 +10,11 @@ it extends itself) and the manifest's own content last:
   key is appended;
 * every other list, and every scalar, replaces what the earlier layers said.
 
-Nothing can be removed by a later layer: a manifest that must not have a
-value from a fragment needs another fragment. The ``ignore`` and ``own``
-patterns of all layers add up, in the same order.
+A later layer replaces values; it does not drop keys it leaves out. To
+remove a key a fragment sets, a later layer writes it as ``null`` (inside a
+service config): the null replaces the fragment's value, so the desired state
+asks for the key to be removed and the plan removes it from the project. The
+``ignore`` and ``own`` patterns of all layers add up, in the same order.
 
 Every merged value keeps the place it was written (``sources``) and whether
 it is secret, so that a plan shows which file each desired value came from.

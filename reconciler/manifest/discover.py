@@ -28,13 +28,18 @@ class Source:
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[Source], list[ManifestError]]:
-    """The files under ``paths`` (``*.yaml`` and ``*.yml`` in directories), sorted."""
+    """The files under ``paths`` (``*.yaml`` and ``*.yml`` in directories), sorted.
+
+    A file found in a directory through a symbolic link that leads outside
+    that directory is an error, not a file to read.
+    """
     sources: list[Source] = []
     errors: list[ManifestError] = []
     seen: set[Path] = set()
     for given in paths:
         if given.is_dir():
-            found = _directory(given)
+            found, outside = _directory(given)
+            errors.extend(outside)
         elif given.is_file():
             parent = given.parent
             found = [Source(given.resolve(), str(given), parent.resolve(), str(parent))]
@@ -50,7 +55,7 @@ def discover(paths: Sequence[Path]) -> tuple[list[Source], list[ManifestError]]:
     return sources, errors
 
 
-def _directory(directory: Path) -> list[Source]:
+def _directory(directory: Path) -> tuple[list[Source], list[ManifestError]]:
     root = directory.resolve()
     found: list[tuple[str, Path]] = []
     for folder, _, files in os.walk(directory):
@@ -59,7 +64,18 @@ def _directory(directory: Path) -> list[Source]:
                 path = Path(folder) / file
                 found.append((path.relative_to(directory).as_posix(), path))
     found.sort()
-    return [
-        Source(path.resolve(), str(directory / relative), root, str(directory))
-        for relative, path in found
-    ]
+    sources, errors = [], []
+    for relative, path in found:
+        name = str(directory / relative)
+        resolved = path.resolve()
+        if resolved.is_relative_to(root):
+            sources.append(Source(resolved, name, root, str(directory)))
+        else:
+            errors.append(
+                ManifestError(
+                    Location(name),
+                    "a symbolic link that leads outside the manifest folder "
+                    f"{directory}; move the file into the folder",
+                )
+            )
+    return sources, errors

@@ -11,6 +11,7 @@ key table, not here.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Annotated, Any, Required
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
@@ -30,6 +31,12 @@ OWN = "own"
 DESIRED_KEYS = ("name", "cors_public", "cors_admin", "services")
 READ_ONLY_KEYS = ("id", "revision_id", "slug", "state")
 UNCHANGEABLE_KEYS = ("environment", "home_region", "workspace_id", "organizations")
+
+# Ory project ids are UUIDs; any case is read, the lower case is canonical.
+PROJECT_ID_PATTERN = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_PROJECT_ID = re.compile(PROJECT_ID_PATTERN.strip("^$"))
 
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -87,7 +94,13 @@ class ManifestEnvelope(FragmentEnvelope, total=False):
     """The desired state of one Ory Network project."""
 
     project: Required[
-        Annotated[str, Field(min_length=1, description="The id of the project.")]
+        Annotated[
+            str,
+            Field(
+                pattern=PROJECT_ID_PATTERN,
+                description="The id of the project: a UUID.",
+            ),
+        ]
     ]
 
 
@@ -133,19 +146,19 @@ def _shape_error(document: Document, detail: ErrorDetails) -> ManifestError:
         parent = pointer.rsplit("/", 1)[0]
         choices = _model_keys(parent)
         message = "unknown key" + _did_you_mean(str(detail["loc"][-1]), choices)
-    elif kind == "string_too_short":
-        message = "must not be empty"
     else:
-        message = _expected(kind, detail["input"])
+        in_list = isinstance(detail["loc"][-1], int) if detail["loc"] else False
+        message = _expected(kind, detail["input"], in_list)
     return ManifestError(document.location(pointer), f"{pointer}: {message}")
 
 
 NULL_VALUE = "no value (null); remove the key to leave it unmanaged, or write a value"
+NULL_ITEM = "a list item cannot be null; remove it or write a value"
 
 
-def _expected(kind: str, value: Any) -> str:
+def _expected(kind: str, value: Any, in_list: bool) -> str:
     if value is None:
-        return NULL_VALUE
+        return NULL_ITEM if in_list else NULL_VALUE
     wanted = {
         "string_type": "a string",
         "bool_type": "true or false",
@@ -189,6 +202,13 @@ def _did_you_mean(key: str, choices: tuple[str, ...]) -> str:
     if choices:
         return f"; expected one of {', '.join(choices)}"
     return ""
+
+
+def canonical_project_id(value: Any) -> str | None:
+    """``value`` as a canonical project id (a lower-case UUID), or None."""
+    if isinstance(value, str) and _PROJECT_ID.fullmatch(value):
+        return value.lower()
+    return None
 
 
 def json_type(value: Any) -> str:

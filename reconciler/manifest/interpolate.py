@@ -7,7 +7,10 @@
   Defaults are plain text (no nested placeholders, no ``}``).
 * ``${file:NAME}`` is the content of the file NAME in the secrets directory,
   less one trailing newline. NAME is a relative path that stays inside that
-  directory, symbolic links included.
+  directory, symbolic links included. A secrets directory that does not
+  exist is one error, however many placeholders read from it.
+* A path leading outside its folder is refused before its file is looked
+  for, so that an error never tells whether a file outside exists.
 * A value that came wholly or partly from the environment (not from a
   default) or from a secret file is secret: its pointer is reported so that
   it is never shown.
@@ -35,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ManifestError
+from reconciler.errors import Location, ManifestError
 from reconciler.manifest.yaml_reader import Document
 from reconciler.pointer import Part, escape
 
@@ -72,7 +75,15 @@ class Interpolated:
 
 
 class _Problem(Exception):
-    pass
+    """A value that cannot be interpolated, reported at the value's place."""
+
+
+class _MissingSecretsDir(Exception):
+    """The secrets directory does not exist: one problem, however many use it."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory
 
 
 def interpolate(
@@ -125,7 +136,16 @@ class _Walker:
             self.errors.append(
                 ManifestError(self.document.location(pointer), f"{pointer}: {problem}")
             )
-            return value
+        except _MissingSecretsDir as missing:
+            # Placed at the directory, so that every use gives the same error.
+            self.errors.append(
+                ManifestError(
+                    Location(str(missing.directory)),
+                    "no such secrets directory "
+                    "(--secrets-dir or RECONCILE_SECRETS_DIR)",
+                )
+            )
+        return value
 
     def _expand(self, value: str) -> tuple[str, bool, bool]:
         """The text, whether a part of it is secret, whether it is one placeholder."""
@@ -177,6 +197,8 @@ class _Walker:
                 f"{shown}: name a file inside the secrets directory "
                 "with a relative path without '..'"
             )
+        if not directory.is_dir():
+            raise _MissingSecretsDir(directory)
         content = _read_inside(
             directory / relative, directory, shown, "secrets directory"
         )
@@ -219,15 +241,19 @@ def _split_placeholder(body: str) -> tuple[str, str, str]:
 
 
 def _read_inside(path: Path, folder: Path, shown: str, folder_label: str) -> bytes:
-    """The bytes of ``path``, which must resolve to a file inside ``folder``."""
+    """The bytes of ``path``, which must resolve to a file inside ``folder``.
+
+    A path leading outside is refused before anything else is asked of it,
+    so that the answer never tells whether a file outside exists.
+    """
     try:
-        resolved = path.resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        raise _Problem(f"{shown}: no such file") from None
+        resolved = path.resolve()
     except (OSError, RuntimeError) as error:
         raise _Problem(f"{shown}: cannot read the file ({error})") from None
     if not resolved.is_relative_to(folder.resolve()):
         raise _Problem(f"{shown}: the path leads outside the {folder_label}")
+    if not resolved.exists():
+        raise _Problem(f"{shown}: no such file")
     if not resolved.is_file():
         raise _Problem(f"{shown}: not a file")
     try:

@@ -27,6 +27,7 @@ from reconciler.manifest.envelope import (
     IGNORE,
     OWN,
     PROJECT,
+    canonical_project_id,
     check_shape,
     check_top_level,
     json_type,
@@ -37,6 +38,7 @@ from reconciler.manifest.validate import expected_type, merge_key, validate
 from reconciler.manifest.yaml_reader import Document, read_document
 
 SECRETS_DIR_VARIABLE = "RECONCILE_SECRETS_DIR"
+_EXAMPLE_PROJECT_ID = "5b3b7a1e-8d2c-4f6a-9c41-0a7e2d9b6c10"
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ def load_manifests(
 ) -> LoadResult:
     """Read, check and validate the manifests under ``paths``.
 
-    ``projects`` selects manifests by project id (all when empty); variables
+    Project ids are UUIDs, compared and returned in lower case. ``projects``
+    selects manifests by project id (all when empty); variables
     come from ``environ`` and ``${file:NAME}`` from ``secrets_dir`` (or the
     directory named by RECONCILE_SECRETS_DIR in ``environ``). Raises
     ManifestErrors listing every problem found.
@@ -134,11 +137,11 @@ class _Loader:
         for source, document in documents:
             if document is None or PROJECT not in document.data:
                 continue
-            project_id = document.data[PROJECT]
+            written = document.data[PROJECT]
+            project_id = canonical_project_id(written)
             here = document.location("/" + PROJECT)
-            if not isinstance(project_id, str) or not project_id:
-                got = json_type(project_id) if project_id != "" else "an empty string"
-                self._error(here, f"/project: expected a project id, got {got}")
+            if project_id is None:
+                self._error(here, f"/project: {_not_a_project_id(written)}")
             elif project_id in claims:
                 first = claims[project_id][1].location("/" + PROJECT)
                 self._error(
@@ -157,10 +160,13 @@ class _Loader:
         given = Location(", ".join(str(path) for path in paths))
         if not self._documents and not self.errors:
             self._error(given, "no YAML file found (*.yaml or *.yml)")
-        for project_id in projects:
+        selected = set()
+        for project in projects:
+            project_id = canonical_project_id(project) or project
             if project_id not in claims:
-                self._error(given, f"no manifest declares project {project_id}")
-        return set(projects) if projects else set(claims)
+                self._error(given, f"no manifest declares project {project}")
+            selected.add(project_id)
+        return selected if projects else set(claims)
 
     def _extends(
         self, document: Document, source: Source, stack: list[Path], *, report: bool
@@ -306,6 +312,16 @@ def _patterns(layers: list[Layer], key: str) -> tuple[str, ...]:
     for layer in layers:
         found.update(dict.fromkeys(layer.data.get(key) or ()))
     return tuple(found)
+
+
+def _not_a_project_id(value: object) -> str:
+    if not isinstance(value, str):
+        got = json_type(value)
+    elif value:
+        got = "a string that is not one"
+    else:
+        got = "an empty string"
+    return f"expected a project id, a UUID such as {_EXAMPLE_PROJECT_ID}; got {got}"
 
 
 def _ordered(errors: list[ManifestError]) -> list[ManifestError]:

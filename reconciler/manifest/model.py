@@ -17,8 +17,9 @@ class Manifest:
     manifest declares. ``sources`` maps the JSON pointer of every declared
     value (``/services/identity/config/session/lifespan``) to the place it was
     written. ``secrets`` holds the pointers whose values are secret and must
-    never be shown. ``ignore`` and ``own`` are JSON pointer patterns, where
-    ``*`` matches one list item or object key.
+    never be shown. ``project_id`` is a UUID in lower case. ``ignore`` and
+    ``own`` are JSON pointer patterns, where ``*`` matches one list item or
+    object key.
     """
 
     project_id: str

@@ -2,9 +2,14 @@
 
 The envelope comes from the pydantic models; each service's ``config`` lists
 the keys the service manages, with their types, Go duration patterns and
-defaults. Keys outside the table are allowed (they give a warning, not an
-error), and a boolean, number or duration may also be a ``${VAR}``
-placeholder. ``project`` is not required, so that fragments validate too.
+defaults. The schema takes every manifest ``load_manifests`` accepts, as
+written (before interpolation):
+
+* keys outside the table are allowed (they give a warning, not an error);
+* a boolean or an integer may be one ``${VAR}`` placeholder, and a duration
+  any text holding one;
+* any key inside a service config may be null (null removes the key);
+* ``project`` is not required, so that fragments validate too.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from reconciler.keytable import KeyInfo
 from reconciler.manifest.envelope import ManifestEnvelope
 
 _PLACEHOLDER = {"type": "string", "pattern": r"^\$\{[^}]+\}$"}
-_DURATION_PATTERN = r"^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$"
+_HOLDS_PLACEHOLDER = {"type": "string", "pattern": r"\$\{"}
+_DURATION_PATTERN = r"^\+?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$"
+_INT64 = {"minimum": -(2**63), "maximum": 2**63 - 1}
 
 
 def manifest_json_schema() -> dict[str, Any]:
@@ -27,12 +34,16 @@ def manifest_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Ory Network project manifest"
     schema.pop("required", None)
+    cors = schema["$defs"]["Cors"]["properties"]
+    cors["enabled"] = {"anyOf": [{"type": "boolean"}, _PLACEHOLDER]}
     services = schema["$defs"]["Services"]["properties"]
     for service in services:
+        config = _config_schema(service)
+        _allow_null_values(config)
         services[service] = {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"config": _config_schema(service)},
+            "properties": {"config": config},
         }
     schema["$defs"].pop("Service", None)
     return schema
@@ -54,10 +65,15 @@ def _config_schema(service: str) -> dict[str, Any]:
 
 def _child(node: dict[str, Any], part: str) -> dict[str, Any]:
     if part == keytable.WILDCARD:
-        slot = "items" if node.get("type") == "array" else "additionalProperties"
+        is_list = node.get("type") in ("array", ["array", "object"])
+        slot = "items" if is_list else "additionalProperties"
         child: dict[str, Any] = node.setdefault(slot, {})
     else:
-        node.setdefault("type", "object")
+        # A list with named keys below it also takes a mapping (Keto's
+        # namespaces: a list of namespaces, or the location of a file).
+        kind = node.setdefault("type", "object")
+        if kind == "array":
+            node["type"] = ["array", "object"]
         child = node.setdefault("properties", {}).setdefault(part, {})
     return child
 
@@ -66,9 +82,14 @@ def _leaf(info: KeyInfo) -> dict[str, Any]:
     described: dict[str, Any]
     if info.duration:
         described = {
-            "anyOf": [{"type": "string", "pattern": _DURATION_PATTERN}, _PLACEHOLDER]
+            "anyOf": [
+                {"type": "string", "pattern": _DURATION_PATTERN},
+                _HOLDS_PLACEHOLDER,
+            ]
         }
-    elif info.type in ("boolean", "integer", "number"):
+    elif info.type == "integer":
+        described = {"anyOf": [{"type": "integer", **_INT64}, _PLACEHOLDER]}
+    elif info.type in ("boolean", "number"):
         described = {"anyOf": [{"type": info.type}, _PLACEHOLDER]}
     else:
         described = {"type": info.type}
@@ -77,3 +98,24 @@ def _leaf(info: KeyInfo) -> dict[str, Any]:
     if info.write_only:
         described["description"] = "Write-only: the service never reads it back."
     return described
+
+
+def _allow_null_values(node: dict[str, Any]) -> None:
+    """Let every key below ``node`` be null; list items stay non-null."""
+    children = list(node.get("properties", {}).values())
+    if isinstance(node.get("additionalProperties"), dict):
+        children.append(node["additionalProperties"])
+    for child in children:
+        _allow_null(child)
+        _allow_null_values(child)
+    if isinstance(node.get("items"), dict):
+        _allow_null_values(node["items"])
+
+
+def _allow_null(node: dict[str, Any]) -> None:
+    if "anyOf" in node:
+        node["anyOf"].append({"type": "null"})
+    elif isinstance(node.get("type"), list):
+        node["type"].append("null")
+    elif "type" in node:
+        node["type"] = [node["type"], "null"]

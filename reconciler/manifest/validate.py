@@ -5,13 +5,25 @@
 * A managed key whose value has the wrong JSON type is an error. Inside a
   service config, null removes the key and the service default applies;
   elsewhere (``name``, ``cors_*``) null is an error.
-* A duration key takes a Go duration (``1h``, ``30m0s``, ``0.5h``, ``100ms``).
+* A managed list holds no null item.
+* A duration key takes a Go duration (``1h``, ``30m0s``, ``0.5h``, ``100ms``)
+  that is not negative and fits Go's ``time.Duration`` (at most
+  2562047h47m16.854775807s).
+* An integer key takes an integer that fits in 64 bits, as the service reads it.
 * A URL key is a managed string key named ``url`` or ending in ``_url`` or
   ``_uri``, and every item of a list named ``..._urls``. Its value is a URI
   reference: relative references such as ``/ui/login`` are fine; ``http``,
   ``https``, ``smtp``, ``smtps``, ``ws`` and ``wss`` URLs need a host, a port
   is a number, and a ``base64://`` payload is valid base64. The empty
   string is accepted.
+* A key whose value is content the service loads from a URL (identity
+  schemas, Jsonnet mappers and bodies, courier templates, the permission
+  language file: the key table's ``storage_ext`` keys) takes a ``base64://``,
+  ``http://``, ``https://`` or ``file://`` URL, scheme in lower case as the
+  service reads it, or the empty string.
+* Each CORS origin (``cors_public.origins``, ``cors_admin.origins``) is ``*``
+  or an http(s) origin, ``scheme://host[:port]`` without a path, where the
+  host may hold one ``*`` (``https://*.example.com``).
 
 Values inside a key the table manages as a whole (``requested_claims``,
 ``headers``) are not looked into. Messages show the pointer, never the value.
@@ -23,6 +35,7 @@ import binascii
 import functools
 import re
 from base64 import b64decode
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,12 +44,28 @@ from reconciler import keytable
 from reconciler.errors import Location, ManifestError
 from reconciler.keytable import KeyInfo
 from reconciler.manifest.compose import Composed
-from reconciler.manifest.envelope import NULL_VALUE, json_type
+from reconciler.manifest.envelope import NULL_ITEM, NULL_VALUE, json_type
 from reconciler.pointer import Part, escape
 
 _DURATION = re.compile(
-    r"[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)"
+    r"\+?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)"
 )
+_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)")
+_NANOSECONDS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_CONTENT_SCHEMES = ("base64://", "http://", "https://", "file://")
+_ORIGIN_LISTS = frozenset({"/cors_public/origins", "/cors_admin/origins"})
+_ORIGIN_SCHEMES = frozenset({"http", "https"})
 _HOST_SCHEMES = frozenset({"http", "https", "smtp", "smtps", "ws", "wss"})
 _UNSAFE_URL_CHARACTERS = re.compile(r"[\s\x00-\x1f\x7f]")
 _TYPE_NAMES = {
@@ -156,11 +185,16 @@ class _Checker:
             )
             self._error(pointer, wrong)
             return
-        if isinstance(value, dict | list) and node.children:
+        if isinstance(value, list) and None in value:
+            self._error(f"{pointer}/{value.index(None)}", NULL_ITEM)
+        elif isinstance(value, dict | list) and node.children:
             self.check_children(value, pointer, node)
         elif isinstance(value, list) and pointer.endswith("_urls"):
             for index, item in enumerate(value):
-                self._check_url_item(item, f"{pointer}/{index}")
+                self._check_item(item, f"{pointer}/{index}", _url_problem)
+        elif isinstance(value, list) and pointer in _ORIGIN_LISTS:
+            for index, item in enumerate(value):
+                self._check_item(item, f"{pointer}/{index}", _origin_problem)
 
     def check_children(
         self, value: dict[str, Any] | list[Any], pointer: str, node: _Node
@@ -175,11 +209,13 @@ class _Checker:
                 self._warn(child, "the service does not manage this key and drops it")
             # Otherwise the key is inside a value the service keeps as a whole.
 
-    def _check_url_item(self, item: Any, pointer: str) -> None:
+    def _check_item(
+        self, item: Any, pointer: str, problem_of: Callable[[str], str | None]
+    ) -> None:
         if not isinstance(item, str):
             self._error(pointer, f"expected a string, got {json_type(item)}")
             return
-        problem = _url_problem(item)
+        problem = problem_of(item)
         if problem is not None:
             self._error(pointer, problem)
 
@@ -213,10 +249,71 @@ def _problem(info: KeyInfo, value: Any, pointer: str) -> str | None:
             else _TYPE_NAMES.get(info.type, info.type)
         )
         return f"expected {wanted}, got {json_type(value)}"
-    if info.duration and not _DURATION.fullmatch(value):
-        return "not a duration; write a Go duration such as 1h, 30m0s, 0.5h or 100ms"
+    if info.duration:
+        return _duration_problem(value)
+    if info.type == "integer" and not _INT64_MIN <= value <= _INT64_MAX:
+        return "the integer does not fit in 64 bits, the most the service reads"
+    if isinstance(value, str) and info.storage_ext is not None:
+        return _content_url_problem(value)
     if isinstance(value, str) and _is_url_key(pointer):
         return _url_problem(value)
+    return None
+
+
+def _duration_problem(value: str) -> str | None:
+    if value.startswith("-"):
+        return "a negative duration; write a duration of 0 or more"
+    if not _DURATION.fullmatch(value):
+        return "not a duration; write a Go duration such as 1h, 30m0s, 0.5h or 100ms"
+    if _nanoseconds(value) > _INT64_MAX:
+        return "the duration is longer than Go's limit of 2562047h47m16.854775807s"
+    return None
+
+
+def _nanoseconds(duration: str) -> int:
+    """The length of a Go duration; each part's fraction is cut to whole ns."""
+    total = 0
+    for whole, fraction, unit in _DURATION_PART.findall(duration):
+        scale = _NANOSECONDS[unit]
+        total += int(whole or "0") * scale
+        if fraction:
+            total += int(fraction) * scale // 10 ** len(fraction)
+    return total
+
+
+def _content_url_problem(value: str) -> str | None:
+    if value and not value.startswith(_CONTENT_SCHEMES):
+        return (
+            "not a valid URL for this key: write a base64://, http://, https:// "
+            "or file:// URL, the scheme in lower case"
+        )
+    return _url_problem(value)
+
+
+def _origin_problem(value: str) -> str | None:
+    if value == "*":
+        return None
+    wrong = (
+        "not a CORS origin: write * or scheme://host[:port] with http or https "
+        "and no path, such as https://app.example.com"
+    )
+    if _UNSAFE_URL_CHARACTERS.search(value) or value.count("*") > 1:
+        return wrong
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- parsing the port is the check
+    except ValueError:
+        return wrong
+    if (
+        parts.scheme not in _ORIGIN_SCHEMES
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or value.endswith(("?", "#"))
+    ):
+        return wrong
     return None
 
 

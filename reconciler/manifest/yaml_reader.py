@@ -14,13 +14,19 @@ author did not mean:
   but ``!!str`` are errors;
 * anchors and aliases work, but expanding them may visit at most
   ``MAX_ALIAS_NODES`` nodes, and nesting is limited to ``MAX_DEPTH`` levels;
-* a file holds one document, is UTF-8 and at most ``MAX_FILE_BYTES`` long.
+* a file holds one document, is UTF-8 and at most ``MAX_FILE_BYTES`` long;
+* control characters (but tab and newline), the line breaks of YAML 1.1 only
+  (U+0085, U+2028, U+2029) and the bidirectional text controls that can make
+  text read differently from what it holds (U+202A to U+202E, U+2066 to
+  U+2069) are errors, written as they are or as escapes (``"\\u0000"``);
+* a number too large to be one (``1e400``) is an error.
 
 Keys are taken as written: ``on: x`` is the key ``"on"``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +79,15 @@ _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 _OTHER_NUMBER = re.compile(
     r"[-+]?(?:0b[0-1_]+|0x[0-9a-fA-F_]+|0o[0-7_]+|[0-9][0-9_]*(?:\.[0-9_]*)?"
     r"(?:[eE][-+]?[0-9]+)?|\.(?:inf|Inf|INF|nan|NaN|NAN))"
+)
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+# Refused wherever they are written; raw carriage returns end lines.
+_RAW_REFUSED = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+# What an escape in a double-quoted string may write besides: a carriage return.
+_REFUSED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
 _TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
@@ -138,6 +153,7 @@ def read_document(path: Path, name: str) -> Document:
     Raises ManifestErrors listing every problem found.
     """
     text = _read_text(path, name)
+    _check_characters(text, name)
     root = _compose(text, name)
     if root is None:
         raise _error(name, 1, "the file is empty; a manifest is a YAML mapping")
@@ -183,6 +199,31 @@ def _read_text(path: Path, name: str) -> str:
         ) from None
 
 
+def _check_characters(text: str, name: str) -> None:
+    errors = []
+    line, counted = 1, 0
+    for found in _RAW_REFUSED.finditer(text):
+        # Lines are counted on from the previous find, to stay linear.
+        line += len(_LINE_BREAK.findall(text, counted, found.start()))
+        counted = found.start()
+        message = f"{_character(found.group())} is not allowed in a manifest"
+        errors.append(ManifestError(Location(name, line), message))
+    if errors:
+        raise ManifestErrors(errors)
+
+
+def _character(character: str) -> str:
+    """A character that may not be written in a manifest, and what it is."""
+    code = ord(character)
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        kind = "a bidirectional text control"
+    elif code in (0x85, 0x2028, 0x2029):
+        kind = "a line break in YAML 1.1 only"
+    else:
+        kind = "a control character"
+    return f"character #x{code:04x} ({kind})"
+
+
 def _compose(text: str, name: str) -> Node | None:
     parser = _StrictParser(text)
     try:
@@ -214,7 +255,8 @@ def _compose(text: str, name: str) -> Node | None:
 def _describe_syntax_error(error: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark is not None else 1
-    source_line = text.split("\n", line)[line - 1] if mark is not None else ""
+    lines = _LINE_BREAK.split(text)
+    source_line = lines[line - 1] if mark is not None and line <= len(lines) else ""
     indentation = source_line[: len(source_line) - len(source_line.lstrip(" \t"))]
     if "\t" in indentation:
         return line, "a tab character indents this line; indent YAML with spaces only"
@@ -349,10 +391,28 @@ class _Converter:
         if node.value == "":
             self._error(line, pointer, "a key must not be empty")
             return None
+        refused = _REFUSED.search(node.value)
+        if refused is not None:
+            self._error(
+                line,
+                pointer,
+                f"a key holds {_character(refused.group())}, "
+                "which is not allowed in a manifest",
+            )
+            return None
         return str(node.value)
 
     def _scalar(self, node: ScalarNode, pointer: str) -> Any:
         value: str = node.value
+        refused = _REFUSED.search(value)
+        if refused is not None:
+            line = self._line(pointer, node)
+            self._error(
+                line,
+                pointer,
+                f"{_character(refused.group())} is not allowed in a manifest",
+            )
+            return value
         if node.tag == _PLAIN:
             if value and value[0] not in _MAYBE_TYPED:
                 return value
@@ -372,7 +432,12 @@ class _Converter:
         if _INT.fullmatch(value):
             return int(value)
         if _FLOAT.fullmatch(value):
-            return float(value)
+            number = float(value)
+            if math.isinf(number):
+                self._error(
+                    self._line(pointer, node), pointer, f"{value} is too large a number"
+                )
+            return number
         problem = _yaml11_trap(value)
         if problem is None:
             return value
