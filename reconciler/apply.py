@@ -106,6 +106,9 @@ def apply_manifest(
             raise _explain(error, plan) from error
 
         relevant = [w for w in result.warnings if _about(w, plan.changes)]
+        for warning in result.warnings:
+            if warning not in relevant:
+                log.debug("apply %s: service warning: %s", manifest.project_id, warning)
         return ApplyOutcome(
             plan,
             attempts=attempt + 1,

@@ -20,7 +20,7 @@ from reconciler.manifest import LoadResult, load_manifests, manifest_json_schema
 from reconciler.masking import Masker, MaskingFilter, secret_values
 from reconciler.plan import ProjectPlan, make_plan
 from reconciler.render import outcome_text, plan_json, plan_text
-from reconciler.target import open_client
+from reconciler.target import API_KEY_VARIABLE, open_client
 
 log = logging.getLogger("reconciler")
 DEFAULT_PATHS = ("manifests",)
@@ -31,7 +31,7 @@ class Run:
 
     def __init__(self, debug: bool, quiet: bool) -> None:
         self.debug = debug
-        self.masker = Masker()
+        self.masker = Masker([os.environ.get(API_KEY_VARIABLE, "")])
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
         handler.addFilter(MaskingFilter(self.masker))
@@ -79,8 +79,6 @@ def _load(
     )
     for manifest in result.manifests:
         run.masker.add(secret_values(manifest))
-    for warning in result.warnings:
-        log.warning("%s", warning)
     return result
 
 
@@ -194,6 +192,7 @@ def apply(run: Run, dry_run: bool, **options: Any) -> int:
         options["paths"], options["projects"], options["secrets_dir"], run
     )
     outcomes: list[ApplyOutcome] = []
+    failures: dict[str, str] = {}
     with open_client(
         manifests.manifests,
         emulator=options["emulator"],
@@ -201,24 +200,36 @@ def apply(run: Run, dry_run: bool, **options: Any) -> int:
         read_only=False,
     ) as client:
         for manifest in manifests.manifests:
-            outcome = apply_manifest(
-                client, manifest, sync_secrets=options["sync_secrets"]
-            )
+            # Projects are independent: one that fails is left as it was and
+            # the others are still applied.
+            try:
+                outcome = apply_manifest(
+                    client, manifest, sync_secrets=options["sync_secrets"]
+                )
+            except ReconcileError as error:
+                failures[manifest.project_id] = f"{manifest.location}: {error}"
+                continue
             outcomes.append(outcome)
             log.info(
                 "apply %s: %s",
                 manifest.project_id,
                 "applied" if outcome.applied else "in sync",
             )
-    _report(run, outcomes, options["output"])
+    _report(run, outcomes, failures, options["output"])
 
+    if failures:
+        for message in failures.values():
+            click.echo(f"error: {run.masker(message)}", err=True)
+        return ExitCode.ERROR
     if any(outcome.not_converged for outcome in outcomes):
         return ExitCode.NOT_CONVERGED
     applied = any(outcome.applied for outcome in outcomes)
     return ExitCode.CHANGES if options["detailed_exitcode"] and applied else ExitCode.OK
 
 
-def _report(run: Run, outcomes: list[ApplyOutcome], output: str) -> None:
+def _report(
+    run: Run, outcomes: list[ApplyOutcome], failures: dict[str, str], output: str
+) -> None:
     plans: list[ProjectPlan] = [outcome.plan for outcome in outcomes]
     if output == "json":
         document = json.loads(plan_json(plans))
@@ -228,11 +239,18 @@ def _report(run: Run, outcomes: list[ApplyOutcome], output: str) -> None:
             entry["revision_after"] = outcome.revision_after
             entry["warnings"] = outcome.warnings
             entry["not_converged"] = [c.pointer for c in outcome.not_converged]
+        document["projects"] += [
+            {"project_id": project, "applied": False, "error": message}
+            for project, message in failures.items()
+        ]
         run.out(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
-    run.out(plan_text(plans))
+    if plans:
+        run.out(plan_text(plans))
     for outcome in outcomes:
         run.out(outcome_text(outcome))
+    for project in failures:
+        run.out(f"Project {project}: failed, nothing was changed (see the error)\n")
 
 
 @main.command()
@@ -244,6 +262,8 @@ def validate(
 ) -> int:
     """Check manifests offline: nothing is sent anywhere."""
     result = _load(paths, projects, secrets_dir, run)
+    for warning in result.warnings:
+        log.warning("%s", warning)
     run.out(f"{len(result.manifests)} manifest(s) valid.\n")
     return ExitCode.OK
 
@@ -258,3 +278,20 @@ def schema(run: Run) -> int:
 
 
 main.add_command(emulator)
+
+
+def run() -> None:
+    """The console entry point: usage errors exit 1, like every other error.
+
+    Click's own code for them is 2, which ``--detailed-exitcode`` gives to a
+    plan with changes.
+    """
+    try:
+        code = main.main(standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        code = ExitCode.ERROR
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        code = ExitCode.ERROR
+    sys.exit(code or 0)

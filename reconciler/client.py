@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -123,6 +124,8 @@ class ProjectClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        _check_api_url(api_url)
+        _check_api_key(api_key)
         inner = transport or httpx.HTTPTransport()
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if api_key:
@@ -146,10 +149,8 @@ class ProjectClient:
 
     def get_project(self, project_id: str) -> dict[str, Any]:
         """getProject: the live project document."""
-        body = self._call("GET", f"/projects/{project_id}")
-        if not isinstance(body, dict):
-            raise ReconcileError(f"GET /projects/{project_id}: not a project document")
-        return body
+        path = f"/projects/{quote(project_id, safe='')}"
+        return _project_document("GET", path, project_id, self._call("GET", path))
 
     def patch_project(
         self, project_id: str, revision_id: str, patch: list[dict[str, Any]]
@@ -158,11 +159,17 @@ class ProjectClient:
 
         Raises :class:`RevisionConflict` when the revision has moved.
         """
-        path = f"/projects/{project_id}/revision/{revision_id}"
+        path = (
+            f"/projects/{quote(project_id, safe='')}"
+            f"/revision/{quote(revision_id, safe='')}"
+        )
         body = self._call("PATCH", path, json=patch)
-        if not isinstance(body, dict) or not isinstance(body.get("project"), dict):
-            raise ReconcileError(f"PATCH {path}: the answer holds no project")
-        return PatchResult(body["project"], list(body.get("warnings") or []))
+        project = body.get("project") if isinstance(body, dict) else None
+        warnings = body.get("warnings") if isinstance(body, dict) else None
+        return PatchResult(
+            _project_document("PATCH", path, project_id, project),
+            [w for w in warnings or [] if isinstance(w, dict)],
+        )
 
     def _call(self, method: str, path: str, json: Any = None) -> Any:
         started = time.monotonic()
@@ -198,9 +205,16 @@ class ProjectClient:
         started = time.monotonic()
         try:
             response = self._http.request(method, path, json=json)
-        except httpx.TransportError as error:
+        except _TRANSIENT as error:
             log.info("%s %s failed: %s (attempt %d)", method, path, error, attempt + 1)
             return _Retryable(f"{type(error).__name__}: {error}")
+        except httpx.HTTPError as error:
+            # A fault on this side (a header that cannot be sent, say): trying
+            # again cannot help, and the message may quote what was sent.
+            raise ReconcileError(
+                f"{method} {path}: the request could not be sent "
+                f"({type(error).__name__})"
+            ) from None
         log.info(
             "%s %s %d (%d ms, attempt %d)",
             method,
@@ -221,6 +235,53 @@ class ProjectClient:
             return response.json()
         except ValueError:
             return _Retryable(f"{response.status_code} with a body that is not JSON")
+
+
+# Failures that may pass: the network, the peer, or time.
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+def _check_api_url(api_url: str) -> None:
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ReconcileError(
+            f"the API URL must be an http(s) URL such as {DEFAULT_API_URL}, "
+            f"not {api_url!r}"
+        )
+
+
+def _check_api_key(api_key: str | None) -> None:
+    """A key that cannot go in a header is refused without being shown."""
+    if api_key is None:
+        return
+    if (
+        not api_key
+        or not api_key.isascii()
+        or not api_key.isprintable()
+        or any(character.isspace() for character in api_key)
+    ):
+        raise ReconcileError(
+            "the API key holds white space or characters a header cannot carry "
+            "(a trailing newline?); set it again"
+        )
+
+
+def _project_document(
+    method: str, path: str, project_id: str, body: Any
+) -> dict[str, Any]:
+    """``body`` if it is the project asked for, at a known revision."""
+    if (
+        not isinstance(body, dict)
+        or str(body.get("id", "")).lower() != project_id.lower()
+        or not isinstance(body.get("revision_id"), str)
+        or not body["revision_id"]
+        or not isinstance(body.get("services"), dict)
+    ):
+        raise ReconcileError(
+            f"{method} {path}: the answer is not the project document "
+            "(no id, revision_id or services); nothing was planned on it"
+        )
+    return body
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,8 @@ class _Walker:
             return
         info = keytable.lookup(path)
         if info is not None and info.server_derived:
+            # The service derives this key itself and ignores a declared value.
+            self.result.dropped.append(self._origin_of(path))
             return
 
         if desired is None:
@@ -225,22 +227,31 @@ class _Walker:
             if value == found and type(value) is type(found):
                 continue
             self.walk((*path, key), value, found)
-        if self.rules.own.covers(path):
-            for key in live.keys() - desired.keys():
-                self._remove_undeclared((*path, key), live[key])
+        for key in [key for key in live if key not in desired]:
+            self._undeclared((*path, key), live[key])
+
+    def _undeclared(self, path: tuple[Part, ...], live: Any) -> None:
+        """A live member the manifest does not declare: kept, unless owned.
+
+        An owned path the manifest says nothing about is owned as empty: its
+        members go one by one, except those the service derives itself or
+        that already hold the value the service would put back.
+        """
+        owned = self.rules.own.covers(path)
+        if not (owned or self.rules.own.passes_through(path)) or not _removable(path):
+            return
+        if isinstance(live, dict):
+            self.walk(path, {}, live)
+        elif owned and isinstance(live, list) and _keyed_list(path):
+            self.walk(path, [], live)
+        elif owned:
+            self._remove_undeclared(path, live)
 
     def _remove_undeclared(self, path: tuple[Part, ...], live: Any) -> None:
-        """Removes an owned value the manifest does not declare.
-
-        Keys the service derives come back on every read, so an object
-        holding some loses only its other members; a key the service does not
-        manage cannot be removed by a patch.
-        """
+        """Removes an owned value the manifest does not declare."""
         if self.rules.ignore.covers(path) or not _removable(path):
             return
-        if isinstance(live, dict) and _holds_server_derived(path, live):
-            for key, value in live.items():
-                self._remove_undeclared((*path, key), value)
+        if _service_default(keytable.lookup(path), live):
             return
         self._change("remove", path, live, note="owned, not declared")
 
@@ -384,16 +395,13 @@ def _server_derived(path: tuple[Part, ...]) -> bool:
     return info is not None and info.server_derived
 
 
+def _keyed_list(path: tuple[Part, ...]) -> bool:
+    info = keytable.lookup(path)
+    return info is not None and info.list_kind in ("keyed", "by_content")
+
+
 def _removable(path: tuple[Part, ...]) -> bool:
     return keytable.is_managed(path) and not _server_derived(path)
-
-
-def _holds_server_derived(path: tuple[Part, ...], value: dict[str, Any]) -> bool:
-    return any(
-        _server_derived((*path, key))
-        or (isinstance(item, dict) and _holds_server_derived((*path, key), item))
-        for key, item in value.items()
-    )
 
 
 def _holds_write_only(path: tuple[Part, ...], value: Any) -> bool:

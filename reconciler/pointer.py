@@ -53,3 +53,10 @@ class PointerSet:
 
     def covers(self, parts: Sequence[Part]) -> bool:
         return any(covers(pattern, parts) for pattern in self._patterns)
+
+    def passes_through(self, parts: Sequence[Part]) -> bool:
+        """Whether some pattern names a path strictly below ``parts``."""
+        return any(
+            len(pattern) > len(parts) and covers(pattern[: len(parts)], parts)
+            for pattern in self._patterns
+        )

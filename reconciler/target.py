@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Iterator, Sequence
@@ -11,6 +12,8 @@ from pathlib import Path
 from reconciler.client import DEFAULT_API_URL, ProjectClient
 from reconciler.errors import ReconcileError
 from reconciler.manifest.model import Manifest
+
+log = logging.getLogger(__name__)
 
 API_KEY_VARIABLE = "ORY_WORKSPACE_API_KEY"
 API_URL_VARIABLE = "ORY_CONSOLE_API_URL"
@@ -45,6 +48,9 @@ def open_client(
         return
 
     from reconciler.emulator import Emulator
+
+    if api_url:
+        log.warning("--emulator given: the API URL %s is not used", api_url)
 
     key = "ory_wak_" + secrets.token_urlsafe(24)
     EMULATOR_STATE.parent.mkdir(exist_ok=True)

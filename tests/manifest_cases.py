@@ -12,7 +12,7 @@ directory must raise ManifestErrors whose text is exactly those lines, each
 prefixed by the folder. Hostile inputs unfit for the repository (a 32 MiB
 file, symbolic links leading out, raw bidirectional text controls, a
 secrets directory that does not exist) are built in a scratch directory by
-``hostile_cases``.
+the builders in ``HOSTILE``.
 """
 
 from __future__ import annotations

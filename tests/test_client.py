@@ -20,6 +20,7 @@ from reconciler.client import (
 )
 from reconciler.emulator import Emulator, FaultPlan
 from reconciler.emulator.faults import DropConnection, Latency, RateLimit, ServerError
+from reconciler.errors import ReconcileError
 from tests.conftest import API_KEY, CORPUS_PROJECT_ID, PROJECT_DOCUMENT
 
 
@@ -172,3 +173,52 @@ def test_a_read_only_client_sends_no_write(emulator: Emulator) -> None:
 
     assert recorder.sent == ["GET"]
     assert {entry["method"] for entry in emulator.requests} == {"GET"}
+
+
+@pytest.mark.parametrize(
+    "key", ["ory_wak_fake_key_with_newline\n", " ory_wak_fake_key", "ory_wak_fäke_key"]
+)
+def test_a_key_a_header_cannot_carry_is_refused_unseen_and_unsent(
+    emulator: Emulator, key: str
+) -> None:
+    with pytest.raises(ReconcileError) as raised:
+        ProjectClient(emulator.base_url, key)
+
+    assert key.strip() not in str(raised.value)
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:4000", "ftp://127.0.0.1/", "http://"])
+def test_an_api_url_that_is_not_http_is_refused_at_once(url: str) -> None:
+    with pytest.raises(ReconcileError, match="must be an http"):
+        ProjectClient(url, API_KEY)
+
+
+class NotAProject(httpx.HTTPTransport):
+    """Answers 200 with an error body, as a misbehaving proxy might."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        super().handle_request(request).close()
+        return httpx.Response(200, json={"error": {"message": "upstream"}})
+
+
+def test_a_200_that_is_not_the_project_is_an_error_not_a_live_state(
+    emulator: Emulator,
+) -> None:
+    transport = NotAProject()
+
+    with (
+        ProjectClient(emulator.base_url, API_KEY, transport=transport) as api,
+        pytest.raises(ReconcileError, match="not the project document"),
+    ):
+        api.get_project(CORPUS_PROJECT_ID)
+
+
+def test_a_project_id_cannot_climb_out_of_its_path(emulator: Emulator) -> None:
+    with ProjectClient(emulator.base_url, API_KEY) as api, pytest.raises(ApiError):
+        api.get_project(f"{CORPUS_PROJECT_ID}/../{CORPUS_PROJECT_ID}")
+
+    [request] = emulator.requests
+    assert (
+        request["path"] == f"/projects/{CORPUS_PROJECT_ID}%2F..%2F{CORPUS_PROJECT_ID}"
+    )

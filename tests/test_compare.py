@@ -459,3 +459,88 @@ def test_a_keyed_element_keeps_its_manifest_path_for_sources_and_secrets() -> No
         1,
         False,
     )
+
+
+class TestOwnership:
+    COOKIE = ("services", "identity", "config", "session", "cookie")
+
+    def test_an_owned_path_the_manifest_does_not_declare_is_owned_as_empty(
+        self,
+    ) -> None:
+        live = identity(
+            {
+                "session": {
+                    "lifespan": "24h0m0s",
+                    "cookie": {"persistent": True, "same_site": "Strict"},
+                }
+            }
+        )
+
+        found = compare(
+            identity({}),
+            live,
+            Rules(own=PointerSet(["/services/identity/config/session/cookie"])),
+        )
+
+        assert [(c.op, c.pointer) for c in found.changes] == [
+            ("remove", "/services/identity/config/session/cookie/persistent"),
+            ("remove", "/services/identity/config/session/cookie/same_site"),
+        ]
+
+    def test_an_owned_field_of_every_element_goes_where_it_is_not_declared(
+        self,
+    ) -> None:
+        providers = (
+            "/services/identity/config/selfservice/methods/oidc/config/providers"
+        )
+        live = identity(
+            {
+                "selfservice": {
+                    "methods": {
+                        "oidc": {
+                            "config": {
+                                "providers": [{"id": "google", "scope": ["email"]}]
+                            }
+                        }
+                    }
+                }
+            }
+        )
+        desired = identity(
+            {
+                "selfservice": {
+                    "methods": {"oidc": {"config": {"providers": [{"id": "google"}]}}}
+                }
+            }
+        )
+
+        found = compare(desired, live, Rules(own=PointerSet([f"{providers}/*/scope"])))
+
+        assert [(c.op, c.pointer) for c in found.changes] == [
+            ("remove", f"{providers}/0/scope")
+        ]
+
+
+def test_a_declared_key_the_service_derives_is_a_predicted_warning() -> None:
+    issuer = ("services", "oauth2", "config", "urls", "self", "issuer")
+    live = {
+        "services": {
+            "oauth2": {
+                "config": {
+                    "urls": {"self": {"issuer": "https://slug.projects.oryapis.com"}}
+                }
+            }
+        }
+    }
+    desired = {
+        "services": {
+            "oauth2": {
+                "config": {"urls": {"self": {"issuer": "https://issuer.example/"}}}
+            }
+        }
+    }
+
+    found = compare(desired, live, Rules())
+
+    assert found.changes == []
+    assert found.dropped == [issuer]

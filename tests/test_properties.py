@@ -153,6 +153,11 @@ def owned(path: Path, own: frozenset[Path]) -> bool:
     return any(path[: len(root)] == root for root in own)
 
 
+def leads_to_owned(path: Path, own: frozenset[Path]) -> bool:
+    """Whether an owned subtree lies strictly below ``path``."""
+    return any(len(root) > len(path) and root[: len(path)] == path for root in own)
+
+
 def applied(
     path: Path,
     live: Any,
@@ -199,7 +204,21 @@ def applied(
                 return live
         return pruned(desired)
     if isinstance(live, dict) and isinstance(desired, dict):
-        result = {k: v for k, v in live.items() if k in desired or not owned(path, own)}
+        result = dict(live)
+        for key, value in live.items():
+            # An owned member the manifest does not declare is owned as
+            # empty: a container is emptied, a value goes unless it already
+            # is what the service would put back.
+            child = (*path, key)
+            if key in desired or not (owned(child, own) or leads_to_owned(child, own)):
+                continue
+            if isinstance(value, dict):
+                result[key] = inner(child, value, {})
+            elif isinstance(value, list) and kind_of(child) == "keyed":
+                if owned(child, own):
+                    result[key] = inner(child, value, [])
+            elif owned(child, own) and not is_default(child, value):
+                del result[key]
         for key, value in desired.items():
             merged = inner((*path, key), live.get(key, MISSING), value)
             if merged is MISSING:
@@ -412,10 +431,8 @@ def test_what_desired_does_not_declare_keeps_its_live_value(
     ):
         # An ordered list that differs is replaced whole.
         declared.add(HOOKS)
-    if HEADERS in scenario.own and isinstance(get(desired, HEADERS), dict):
-        declared.add(HEADERS)
-    if PROVIDERS in scenario.own and isinstance(get(desired, PROVIDERS), list):
-        declared.add(PROVIDERS)
+    # An owned subtree is managed whole, declared or not.
+    declared |= scenario.own
 
     result = jsonpatch.apply_patch(live, patch_of(scenario))
 
@@ -488,7 +505,7 @@ def test_an_owned_keyed_list_loses_its_undeclared_elements_end_first(
 ) -> None:
     live_providers = get(scenario.live, PROVIDERS)
     wanted = get(scenario.desired, PROVIDERS)
-    declared = {item["id"] for item in wanted} if isinstance(wanted, list) else None
+    declared = {item["id"] for item in wanted} if isinstance(wanted, list) else set()
     patch = [op for op in patch_of(scenario) if op["path"].startswith(join(PROVIDERS))]
     removals = [
         op
@@ -500,13 +517,13 @@ def test_an_owned_keyed_list_loses_its_undeclared_elements_end_first(
     for op in patch:
         if op in removals:
             gone = get(document, (*PROVIDERS, int(split(op["path"])[-1])))
-            assert declared is not None and gone["id"] not in declared
+            assert gone["id"] not in declared
         document = jsonpatch.apply_patch(document, [op])
 
     indexes = [int(split(op["path"])[-1]) for op in removals]
     assert indexes == sorted(indexes, reverse=True)
     assert patch[len(patch) - len(removals) :] == removals
-    if declared is not None and isinstance(live_providers, list):
+    if isinstance(live_providers, list) and wanted is not None:
         kept = [p["id"] for p in live_providers if p["id"] in declared]
-        added = [p["id"] for p in wanted if p["id"] not in kept]
+        added = [p["id"] for p in wanted if p["id"] not in kept] if declared else []
         assert [p["id"] for p in get(document, PROVIDERS)] == kept + added
