@@ -8,6 +8,7 @@ both sides, in text and in JSON alike.
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -63,10 +64,19 @@ def _show(change: Change, value: Any) -> str:
     if value is MISSING:
         return "(none)"
     shown = hide_credentials(value, SENSITIVE)
-    text = json.dumps(shown, ensure_ascii=False, sort_keys=True)
+    text = _visible(json.dumps(shown, ensure_ascii=False, sort_keys=True))
     if len(text) > _WIDTH:
         text = f"{text[: _WIDTH - 1]}… ({len(text)} characters)"
     return text
+
+
+def _visible(text: str) -> str:
+    """Control and format characters (bidirectional overrides among them)
+    escaped, so that a value cannot disguise itself in a review."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c
+        for c in text
+    )
 
 
 def _summary(plans: Sequence[ProjectPlan]) -> str:
