@@ -47,15 +47,24 @@ def open_client(
             yield client
         return
 
-    from reconciler.emulator import Emulator
+    from reconciler.emulator import Emulator, EmulatorSetupError
 
     if api_url:
         log.warning("--emulator given: the API URL %s is not used", api_url)
 
     key = "ory_wak_" + secrets.token_urlsafe(24)
     EMULATOR_STATE.parent.mkdir(exist_ok=True)
-    with Emulator(state_path=EMULATOR_STATE, api_keys=[key]) as server:
+    try:
+        server = Emulator(state_path=EMULATOR_STATE, api_keys=[key])
+        server.start()
+    except EmulatorSetupError as error:
+        raise ReconcileError(str(error)) from None
+    try:
         for manifest in manifests:
             server.ensure_project(manifest.project_id)
         with ProjectClient(server.base_url, key, read_only=read_only) as client:
             yield client
+    except EmulatorSetupError as error:
+        raise ReconcileError(str(error)) from None
+    finally:
+        server.stop()

@@ -64,3 +64,15 @@ def test_one_failing_project_leaves_the_others_applied_and_reported(
     assert f"Project {PROJECTS[1]}: failed, nothing was changed" in text.stdout
     assert f"Project {PROJECTS[2]}: applied" in text.stdout
     assert "feature 'saml'" in text.stderr and "p2.yaml" in text.stderr
+
+
+def test_a_corrupt_emulator_state_is_one_error_line(reconcile: Any) -> None:
+    Path(".reconcile").mkdir()
+    Path(".reconcile/emulator.json").write_text('{"projects": [truncated')
+    Path("p.yaml").write_text(f"project: {PROJECTS[0]}\nname: X\n")
+
+    result = reconcile("plan", "--emulator", "p.yaml")
+
+    assert result.exit_code == 1
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert "is not a valid emulator state" in line and "delete it" in line

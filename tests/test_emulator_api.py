@@ -558,3 +558,41 @@ def test_remove_project_member(api: Api) -> None:
 
     assert [r.status_code for r in (removed, last_owner, unknown)] == [204, 406, 404]
     assert api("getProjectMembers", "GET", path).json() == [owner]
+
+
+# Long patches
+
+
+def test_a_patch_of_3000_operations_is_answered_within_a_client_timeout(
+    emulator: Emulator,
+) -> None:
+    # Each operation used to copy the whole document: on a project holding
+    # 3000 namespaces, 3000 operations took half a minute.
+    namespaces = [{"id": n, "name": f"ns{n}"} for n in range(1, 3001)]
+    urls = [f"https://app{n}.example" for n in range(3000)]
+    path = "/services/identity/config/selfservice/allowed_return_urls/-"
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with httpx.Client(base_url=emulator.base_url, headers=headers, timeout=10) as http:
+        large = http.patch(
+            f"/projects/{PROJECT_ID}",
+            json=[
+                {
+                    "op": "add",
+                    "path": "/services/permission/config/namespaces",
+                    "value": namespaces,
+                }
+            ],
+        )
+        long = http.patch(
+            f"/projects/{PROJECT_ID}",
+            json=[{"op": "add", "path": path, "value": url} for url in urls],
+        )
+
+    assert large.status_code == 200
+    assert long.status_code == 200
+    config = long.json()["project"]["services"]
+    assert (
+        config["identity"]["config"]["selfservice"]["allowed_return_urls"][-3000:]
+        == urls
+    )
+    assert config["permission"]["config"]["namespaces"] == namespaces

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from spec_check import validate_response
 
-from reconciler.emulator import Emulator, FaultPlan
+from reconciler.emulator import Emulator, EmulatorSetupError, FaultPlan
 from reconciler.emulator.faults import (
     ConcurrentEditor,
     DropConnection,
@@ -292,3 +292,89 @@ def test_killed_during_a_burst_of_writes_restarts_with_every_acknowledged_write(
         stored = restarted.project(PROJECT_ID)
     assert [key for key in acknowledged if key not in stored] == []
     assert list(tmp_path.glob(".state.json.*")) == []
+
+
+OUT_OF_RANGE = [
+    ({"server_error": {"statuses": [200]}}, "server_error.statuses: 200 is not"),
+    ({"server_error": {"statuses": [999]}}, "server_error.statuses: 999 is not"),
+    ({"server_error": {"statuses": [429]}}, "server_error.statuses: 429 is not"),
+    ({"server_error": {"statuses": []}}, "server_error.statuses must be a non-empty"),
+    ({"server_error": {"statuses": ["500"]}}, "server_error.statuses: '500' is not"),
+    ({"latency": {"probability": 1.5}}, "latency.probability must be a number"),
+    ({"rate_limit": {"probability": -0.1}}, "rate_limit.probability must be"),
+    ({"stale_read": {"probability": True}}, "stale_read.probability must be"),
+    ({"drop_connection": {"every": -1}}, "drop_connection.every must be an integer"),
+    ({"drop_connection": {"every": 1.5}}, "drop_connection.every must be"),
+    ({"latency": {"ms": -5}}, "latency.ms must be an integer from 0 to 60000"),
+    ({"latency": {"ms": 60_001}}, "latency.ms must be an integer from 0 to 60000"),
+    ({"slow_body": {"ms": 10**9}}, "slow_body.ms must be an integer from 0 to"),
+    ({"rate_limit": {"retry_after_seconds": -1}}, "rate_limit.retry_after_seconds"),
+    ({"rate_limit": {"retry_after_seconds": 10**6}}, "rate_limit.retry_after_seconds"),
+    ({"drop_connection": {"after_handling": 1}}, "drop_connection.after_handling"),
+    ({"concurrent_editor": {"path": "name"}}, "concurrent_editor.path: 'name' is"),
+    ({"concurrent_editor": {"path": ""}}, "concurrent_editor.path must name a key"),
+    ({"methods": ["FETCH"]}, "methods: 'FETCH' is not one of"),
+    ({"methods": "PATCH"}, "methods must be a list"),
+    ({"seed": "x"}, "seed must be an integer"),
+]
+
+
+def test_the_admin_endpoint_refuses_a_value_out_of_range_naming_the_field(
+    start: Start,
+) -> None:
+    running = start(FaultPlan(rate_limit=RateLimit(every=3)))
+    admin = httpx.Client(base_url=f"{running.emulator.base_url}/__emulator")
+
+    refused = [admin.post("/faults", json=plan) for plan, _ in OUT_OF_RANGE]
+    shown = admin.get("/faults").json()
+    admin.close()
+
+    assert [r.status_code for r in refused] == [400] * len(OUT_OF_RANGE)
+    reasons = [r.json()["error"]["reason"] for r in refused]
+    assert [
+        reason
+        for reason, (_, message) in zip(reasons, OUT_OF_RANGE, strict=True)
+        if not reason.startswith(message)
+    ] == []
+    assert FaultPlan.from_dict(shown) == FaultPlan(rate_limit=RateLimit(every=3))
+
+
+@pytest.mark.parametrize(("plan", "message"), OUT_OF_RANGE)
+def test_a_plan_file_with_a_value_out_of_range_is_refused_naming_the_field(
+    tmp_path: Path, plan: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "faults.json"
+    path.write_text(json.dumps(plan))
+
+    with pytest.raises(EmulatorSetupError) as raised:
+        FaultPlan.load(path)
+
+    assert str(raised.value).startswith(f"fault plan {path}: {message}")
+
+
+def test_a_plan_built_in_code_is_checked_like_one_from_a_file() -> None:
+    with pytest.raises(ValueError, match=r"server_error\.statuses: 200"):
+        FaultPlan(server_error=ServerError(statuses=(200,)))
+    with pytest.raises(ValueError, match=r"latency\.ms"):
+        FaultPlan(latency=Latency(ms=-1))
+
+
+def test_the_bounds_themselves_are_accepted(start: Start) -> None:
+    plan = {
+        "server_error": {"statuses": [500, 599], "every": 0},
+        "latency": {"probability": 0, "ms": 60_000},
+        "rate_limit": {"probability": 1, "retry_after_seconds": 3600},
+        "slow_body": {"ms": 0},
+        "concurrent_editor": {"path": "/services/identity/config/a~1b"},
+        "methods": ["get", "PATCH"],
+    }
+    running = start()
+    admin = httpx.Client(base_url=f"{running.emulator.base_url}/__emulator")
+
+    accepted = admin.post("/faults", json=plan)
+    admin.close()
+
+    assert accepted.status_code == 200
+    assert accepted.json()["server_error"]["statuses"] == [500, 599]
+    assert accepted.json()["methods"] == ["GET", "PATCH"]
+    assert get(running).status_code == 429

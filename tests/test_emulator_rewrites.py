@@ -650,3 +650,37 @@ def test_a_new_project_reads_like_the_real_one() -> None:
         real = _leaves(fixture[service])
         ours = _leaves(view[service])
         assert real <= ours, sorted(real - ours)
+
+
+def test_a_long_patch_of_unknown_keys_warns_once_for_each_in_order() -> None:
+    patch = [
+        {"op": "add", "path": f"{IDENTITY}/unknown_{n}", "value": n}
+        for n in range(3000)
+    ]
+
+    _, warnings = write(project(), patch + patch)
+
+    unknown = [m for m in messages(warnings) if "unknown_" in m]
+    assert unknown == [dropped(f"unknown_{n}") for n in range(3000)]
+
+
+def test_each_redacted_secret_of_a_long_reordered_list_keeps_its_own() -> None:
+    providers = [
+        {
+            "id": f"p{n}",
+            "provider": "github",
+            "client_id": f"id-{n}",
+            "client_secret": f"secret-{n}",
+        }
+        for n in range(1000)
+    ]
+    stored, _ = write(project(), [{"op": "add", "path": PROVIDERS, "value": providers}])
+    sent_back = list(reversed(at(read_view(stored), PROVIDERS)))
+
+    written, _ = write(
+        stored, [{"op": "replace", "path": PROVIDERS, "value": sent_back}]
+    )
+
+    assert [p["client_secret"] for p in at(written, PROVIDERS)] == [
+        f"secret-{n}" for n in reversed(range(1000))
+    ]

@@ -26,10 +26,17 @@ services have empty configs; `home_region` defaults to "eu-central".
 
 Authentication. Bearer workspace API keys given at start; a missing or unknown
 key is 401, any project API key (`ory_pat_...`) is 403.
+
+Sharing. Several emulators, in one process or several, may share a state
+file: they behave as one service (see `store`).
+
+Setup errors. A state file, seed, fault plan, request log or port the
+emulator cannot start with raises `EmulatorSetupError`, whose message is one
+line naming the file (and line, where the parser gives one).
 """
 
 from reconciler.emulator.emulator import Emulator
-from reconciler.emulator.errors import ApiError
+from reconciler.emulator.errors import ApiError, EmulatorSetupError
 from reconciler.emulator.faults import FaultPlan
 
-__all__ = ["ApiError", "Emulator", "FaultPlan"]
+__all__ = ["ApiError", "Emulator", "EmulatorSetupError", "FaultPlan"]

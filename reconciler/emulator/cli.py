@@ -10,8 +10,8 @@ from types import FrameType
 import click
 
 from reconciler.emulator.emulator import Emulator
+from reconciler.emulator.errors import EmulatorSetupError
 from reconciler.emulator.faults import FaultPlan
-from reconciler.emulator.seeds import SeedError
 
 
 @click.group()
@@ -21,7 +21,11 @@ def emulator() -> None:
 
 @emulator.command()
 @click.option(
-    "--port", type=int, default=0, show_default=True, help="0 picks a free port."
+    "--port",
+    type=click.IntRange(0, 65_535),
+    default=0,
+    show_default=True,
+    help="0 picks a free port.",
 )
 @click.option(
     "--state",
@@ -80,16 +84,20 @@ def serve(
             request_log=request_log,
             port=port,
         )
-    except (SeedError, ValueError, OSError) as error:
-        raise click.ClickException(str(error)) from error
+        server.start()
+    except EmulatorSetupError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from error
 
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stopping.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    with server:
+    try:
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
         click.echo(server.base_url)
         stopping.wait()
+    finally:
+        server.stop()

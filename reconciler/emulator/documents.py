@@ -27,7 +27,20 @@ Warnings = list[dict[str, Any]]
 
 OWNED_KEYS = ("id", "slug", "state")
 SERVICES = ("identity", "oauth2", "permission", "account_experience", "talos")
-_REQUIRED_KEYS = ("id", "revision_id", "slug", "services", "state", "name")
+# Every key the emulator reads from a stored document, each a string unless
+# listed in _NOT_STRINGS.
+_REQUIRED_KEYS = (
+    "id",
+    "revision_id",
+    "slug",
+    "services",
+    "state",
+    "name",
+    "environment",
+    "home_region",
+    "organizations",
+)
+_NOT_STRINGS = ("services", "organizations")
 
 DEFAULT_NAME = "Emulated project"
 DEFAULT_ENVIRONMENT = "prod"
@@ -80,6 +93,15 @@ class Documents:
             view[key] = stored[key]
         return view
 
+    def unreadable(self, stored: Document) -> str | None:
+        """Why `stored` cannot be read back, if it cannot: a seed or a state
+        file may hold values of a shape the service never stores."""
+        try:
+            self.read_view(stored)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            return f"cannot read it back: {type(error).__name__}: {error}"
+        return None
+
     def write(self, stored: Document, patch: Patch) -> tuple[Document, Warnings]:
         """The new stored document after `patch`, with a new revision, and the
         warnings of the write. Raises ApiError when the write is refused."""
@@ -111,21 +133,24 @@ def _write_plainly(stored: Document, patch: Patch) -> Document:
         written = jsonpatch.JsonPatch(patch).apply(stored)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
         raise ApiError(400, f"Unable to apply JSON patch: {error}") from error
-    problem = _structural_problem(written)
+    problem = document_problem(written)
     if problem is not None:
         raise ApiError(400, f"Unable to validate config: {problem}")
     return dict(written)
 
 
-def _structural_problem(document: Any) -> str | None:
+def document_problem(document: Any) -> str | None:
     """What makes `document` no longer a project document, if anything."""
     if not isinstance(document, dict):
         return "the project must be an object"
     missing = [key for key in _REQUIRED_KEYS if key not in document]
     if missing:
         return f"missing properties: {', '.join(missing)}"
-    if not isinstance(document["name"], str):
-        return "/name must be a string"
+    for key in _REQUIRED_KEYS:
+        if key not in _NOT_STRINGS and not isinstance(document[key], str):
+            return f"/{key} must be a string"
+    if not isinstance(document["organizations"], list):
+        return "/organizations must be an array"
     services = document["services"]
     if not isinstance(services, dict):
         return "/services must be an object"

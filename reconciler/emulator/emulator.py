@@ -11,19 +11,26 @@ from typing import Any
 
 from reconciler.emulator.auth import Authenticator
 from reconciler.emulator.documents import DEFAULT_NAME, Documents, Patch
+from reconciler.emulator.errors import EmulatorSetupError
 from reconciler.emulator.faults import FaultPlan
 from reconciler.emulator.log import RequestLog
 from reconciler.emulator.seeds import load_seed
 from reconciler.emulator.server import Dispatcher, EmulatorHTTPServer
 from reconciler.emulator.service import ProjectService
-from reconciler.emulator.store import Store
+from reconciler.emulator.store import Store, not_a_state
 
 logger = logging.getLogger(__name__)
+
+MAX_PORT = 65_535
 
 
 class Emulator:
     """The Ory Network project API on 127.0.0.1, served from a background
-    thread. State and seeds are loaded on construction; `start` serves."""
+    thread. State and seeds are loaded on construction; `start` serves.
+
+    Raises EmulatorSetupError, with a one-line message naming the file or
+    the port, when it cannot start with what it is given.
+    """
 
     def __init__(
         self,
@@ -36,12 +43,19 @@ class Emulator:
         request_log: Path | None = None,
         port: int = 0,
     ) -> None:
-        self._service = ProjectService(Store(state_path), Documents(rewrites=rewrites))
-        for seed in seeds:
-            document, members = load_seed(seed)
+        if not 0 <= port <= MAX_PORT:
+            raise EmulatorSetupError(f"port {port} is not from 0 to {MAX_PORT}")
+        self._log = RequestLog(request_log)
+        documents = Documents(rewrites=rewrites)
+        # Every seed is checked before the state changes for any of them.
+        loaded = [_load_seed(seed, documents) for seed in seeds]
+        store = Store(state_path)
+        if state_path is not None:
+            _check_state(state_path, store, documents)
+        self._service = ProjectService(store, documents)
+        for seed, (document, members) in zip(seeds, loaded, strict=True):
             if self._service.seed(document, members):
                 logger.info("seed: project %s from %s", document["id"], seed)
-        self._log = RequestLog(request_log)
         self._dispatcher = Dispatcher(
             self._service, Authenticator(api_keys), self._log, faults or FaultPlan()
         )
@@ -52,7 +66,12 @@ class Emulator:
 
     def start(self) -> None:
         """Binds 127.0.0.1 and serves in a background thread."""
-        server = EmulatorHTTPServer(self._port, self._dispatcher)
+        try:
+            server = EmulatorHTTPServer(self._port, self._dispatcher)
+        except OSError as error:
+            raise EmulatorSetupError(
+                f"cannot listen on 127.0.0.1:{self._port}: {error.strerror or error}"
+            ) from error
         self._server = server
         self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
@@ -91,7 +110,7 @@ class Emulator:
     def ensure_project(self, project_id: str, name: str | None = None) -> None:
         """Creates the project out of band from the new-project default
         document, unless it exists."""
-        with self._service.store.lock(project_id):
+        with self._service.store.lock():
             if self._service.store.get(project_id) is None:
                 self._service.create(
                     name or DEFAULT_NAME, "prod", project_id=project_id
@@ -115,3 +134,22 @@ class Emulator:
     def requests(self) -> list[dict[str, Any]]:
         """The request log entries so far."""
         return self._log.entries()
+
+
+def _check_state(path: Path, store: Store, documents: Documents) -> None:
+    """Refuses a state file whose projects cannot be read back."""
+    for project_id in store.ids():
+        record = store.get(project_id)
+        problem = documents.unreadable(record.document) if record else None
+        if problem is not None:
+            raise not_a_state(path, f"project {project_id}: {problem}")
+
+
+def _load_seed(
+    path: Path, documents: Documents
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    document, members = load_seed(path)
+    problem = documents.unreadable(document)
+    if problem is not None:
+        raise EmulatorSetupError(f"seed {path}: {problem}")
+    return document, members

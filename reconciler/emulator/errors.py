@@ -1,4 +1,5 @@
-"""Errors the emulator answers with, in Ory's error envelope."""
+"""Errors of the emulator: those it answers with, in Ory's error envelope,
+and those that keep it from starting."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ _MESSAGES = {
     502: "The upstream service answered with an invalid response",
     503: "The service is temporarily unavailable",
 }
+
+
+class EmulatorSetupError(Exception):
+    """A state file, seed file, fault plan, request log or port the emulator
+    cannot start with; the message is one line naming the culprit."""
 
 
 class ApiError(Exception):

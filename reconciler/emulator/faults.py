@@ -24,20 +24,28 @@ A plan file (JSON, or YAML for any other suffix), every key optional:
     concurrent_editor: {every: 3, path: /name}
     stale_read: {probability: 0.3}
 
+Every fault takes `probability` (0 to 1, default 0) and `every` (0 or more,
+default 0: never). `ms` is 0 to 60000, `retry_after_seconds` 0 to 3600,
+`statuses` are 500 to 599 (a 429 is `rate_limit`'s), `path` a JSON pointer.
+
 At run time, `POST /__emulator/faults` with a plan in JSON replaces the plan
 (and restarts its random generator); `GET` shows it.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
+import jsonpointer
+
+from reconciler.emulator.errors import EmulatorSetupError
+from reconciler.emulator.files import read_data
 
 EDIT_SUFFIX = " (edited)"
 
@@ -88,12 +96,16 @@ class StaleRead(Fault):
     """getProject answers the revision before the latest write."""
 
 
-F = TypeVar("F", bound=Fault)
+# Bounds that keep a plan from stalling a client for good.
+MAX_DELAY_MS = 60_000
+MAX_RETRY_AFTER_SECONDS = 3_600
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 @dataclass(frozen=True)
 class FaultPlan:
-    """Which faults strike, and how often. Everything is off by default."""
+    """Which faults strike, and how often. Everything is off by default.
+    ValueError, naming the field, for a value out of its range."""
 
     seed: int = 0
     # Methods the faults apply to; empty means all.
@@ -106,31 +118,53 @@ class FaultPlan:
     concurrent_editor: ConcurrentEditor = field(default_factory=ConcurrentEditor)
     stale_read: StaleRead = field(default_factory=StaleRead)
 
+    def __post_init__(self) -> None:
+        _integer(self.seed, "seed")
+        for method in self.methods:
+            if method not in METHODS:
+                raise ValueError(
+                    f"methods: {method!r} is not one of {', '.join(METHODS)}"
+                )
+        for name, kind in _FAULT_TYPES.items():
+            fault = getattr(self, name)
+            if not isinstance(fault, kind):
+                raise ValueError(f"{name} must be a {kind.__name__}")
+            for member in fields(fault):
+                _CHECKS[member.name](
+                    getattr(fault, member.name), f"{name}.{member.name}"
+                )
+
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FaultPlan:
-        """A plan from its JSON form; ValueError on unknown keys or bad values."""
+    def from_dict(cls, data: Any) -> FaultPlan:
+        """A plan from its JSON form; ValueError, naming the field, on unknown
+        keys or bad values."""
         if not isinstance(data, dict):
             raise ValueError("a fault plan must be an object")
-        kinds = {f.name: f.type for f in fields(cls)}
-        unknown = set(data) - set(kinds)
+        unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise ValueError(f"unknown fault plan keys: {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
         for name, value in data.items():
             if name == "seed":
-                values[name] = _typed(value, int, name)
+                values[name] = value
             elif name == "methods":
-                values[name] = tuple(str(m).upper() for m in _typed(value, list, name))
+                values[name] = tuple(
+                    m.upper() if isinstance(m, str) else m
+                    for m in _typed(value, list, name)
+                )
             else:
                 values[name] = _fault(_FAULT_TYPES[name], value, name)
         return cls(**values)
 
     @classmethod
     def load(cls, path: Path) -> FaultPlan:
-        """A plan from a JSON or YAML file."""
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        return cls.from_dict(data or {})
+        """A plan from a JSON or YAML file; EmulatorSetupError, naming the
+        file, when it cannot be read or is no valid plan."""
+        data = read_data(path, "fault plan")
+        try:
+            return cls.from_dict({} if data is None else data)
+        except ValueError as error:
+            raise EmulatorSetupError(f"fault plan {path}: {error}") from error
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,42 +181,87 @@ _FAULT_TYPES: dict[str, type[Fault]] = {
 }
 
 
+def _fault(kind: type[Fault], value: Any, name: str) -> Fault:
+    """A fault from its JSON form; its values are checked by the plan."""
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be an object")
+    known = {f.name for f in fields(kind)}
+    unknown = set(value) - known
+    if unknown:
+        raise ValueError(f"unknown keys in {name}: {', '.join(sorted(unknown))}")
+    values = dict(value)
+    if "statuses" in values:
+        values["statuses"] = tuple(_typed(values["statuses"], list, f"{name}.statuses"))
+    return kind(**values)
+
+
 def _typed(value: Any, kind: type, name: str) -> Any:
-    # bool is an int in Python, never a count or a seed here.
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ValueError(f"{name} must be of type {kind.__name__}")
+    if not isinstance(value, kind):
+        raise ValueError(f"{name} must be a {_JSON_TYPES.get(kind, kind.__name__)}")
     return value
 
 
-def _fault(kind: type[F], value: Any, name: str) -> F:
-    """A fault from its JSON form, each value checked against the type of its
-    default: numbers non-negative, probabilities at most 1."""
-    if not isinstance(value, dict):
-        raise ValueError(f"{name} must be an object")
-    defaults = {f.name: f.default for f in fields(kind)}
-    unknown = set(value) - set(defaults)
-    if unknown:
-        raise ValueError(f"unknown keys in {name}: {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for key, given in value.items():
-        label = f"{name}.{key}"
-        default = defaults[key]
-        if isinstance(default, tuple):
-            values[key] = tuple(
-                _typed(v, int, label) for v in _typed(given, list, label)
+_JSON_TYPES = {list: "list", str: "string", bool: "boolean"}
+
+
+def _integer(
+    value: Any, name: str, low: int | None = None, high: int | None = None
+) -> None:
+    # bool is an int in Python, never a count, a delay or a seed here.
+    integer = isinstance(value, int) and not isinstance(value, bool)
+    if integer and (low is None or value >= low) and (high is None or value <= high):
+        return
+    if low is None:
+        raise ValueError(f"{name} must be an integer")
+    if high is None:
+        raise ValueError(f"{name} must be an integer of at least {low}")
+    raise ValueError(f"{name} must be an integer from {low} to {high}")
+
+
+def _probability(value: Any, name: str) -> None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number from 0 to 1")
+
+
+def _statuses(value: Any, name: str) -> None:
+    if not isinstance(value, tuple) or not value:
+        raise ValueError(f"{name} must be a non-empty list of statuses")
+    for status in value:
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise ValueError(f"{name}: {status!r} is not a status code")
+        if not 500 <= status <= 599:
+            raise ValueError(
+                f"{name}: {status} is not a server error status (500-599; "
+                "a 429 comes from rate_limit)"
             )
-        elif isinstance(default, float):
-            number = given if isinstance(given, int | float) else None
-            if number is None or isinstance(given, bool) or not 0 <= number <= 1:
-                raise ValueError(f"{label} must be a probability between 0 and 1")
-            values[key] = float(number)
-        elif isinstance(default, int) and not isinstance(default, bool):
-            if _typed(given, int, label) < 0:
-                raise ValueError(f"{label} must not be negative")
-            values[key] = given
-        else:
-            values[key] = _typed(given, type(default), label)
-    return kind(**values)
+
+
+def _boolean(value: Any, name: str) -> None:
+    _typed(value, bool, name)
+
+
+def _pointer(value: Any, name: str) -> None:
+    _typed(value, str, name)
+    try:
+        jsonpointer.JsonPointer(value)
+    except jsonpointer.JsonPointerException as error:
+        raise ValueError(f"{name}: {value!r} is not a JSON pointer: {error}") from error
+    if not value:
+        raise ValueError(f"{name} must name a key, not the whole project")
+
+
+_CHECKS: dict[str, Callable[[Any, str], None]] = {
+    "probability": _probability,
+    "every": functools.partial(_integer, low=0),
+    "ms": functools.partial(_integer, low=0, high=MAX_DELAY_MS),
+    "retry_after_seconds": functools.partial(
+        _integer, low=0, high=MAX_RETRY_AFTER_SECONDS
+    ),
+    "statuses": _statuses,
+    "after_handling": _boolean,
+    "path": _pointer,
+}
 
 
 @dataclass(frozen=True)
@@ -221,7 +300,7 @@ class FaultInjector:
             drop = self._strikes("drop_connection", plan.drop_connection)
             limited = self._strikes("rate_limit", plan.rate_limit)
             failed = self._strikes("server_error", plan.server_error)
-            status = self._random.choice(plan.server_error.statuses or (500,))
+            status = self._random.choice(plan.server_error.statuses)
             slow = self._strikes("slow_body", plan.slow_body)
             edit = writes_project and self._strikes(
                 "concurrent_editor", plan.concurrent_editor

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from reconciler.emulator.errors import EmulatorSetupError
+
 logger = logging.getLogger(__name__)
 
 
@@ -22,9 +24,17 @@ class RequestLog:
     """Keeps the entries in memory and appends them to `path` if given."""
 
     def __init__(self, path: Path | None = None) -> None:
+        """EmulatorSetupError when `path` cannot be appended to."""
         self._path = path
         self._entries: list[dict[str, Any]] = []
         self._lock = threading.Lock()
+        if path is not None:
+            try:
+                path.open("a", encoding="utf-8").close()
+            except OSError as error:
+                raise EmulatorSetupError(
+                    f"cannot write request log {path}: {error.strerror or error}"
+                ) from error
 
     def append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True)

@@ -1,10 +1,10 @@
 """HTTP handling: one dispatcher between sockets and endpoint handlers.
 
 Per request: faults strike first (latency, a dropped connection, 429, 5xx),
-then authentication, routing, and the handler, under the lock of the project
-the path names so that writes to one project never interleave. Paths under
-`/__emulator/` are the admin surface: loopback peers only, no API key, no
-faults, not in the request log.
+then authentication, routing, and the handler, under the store's lock so
+that writes never interleave, not even those of several emulators sharing
+one state file. Paths under `/__emulator/` are the admin surface: loopback
+peers only, no API key, no faults, not in the request log.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -117,7 +117,6 @@ class Dispatcher:
     ) -> ApiResponse:
         flat = route is not None and route.flat_errors
         project_id = entry["project_id"]
-        lock = self.service.store.lock(project_id) if project_id else nullcontext()
         try:
             self.authenticator.check(http.headers.get("Authorization"))
             if route is None:
@@ -126,7 +125,7 @@ class Dispatcher:
                     if path_exists
                     else ApiError(404, f"No endpoint at {request.path}.")
                 )
-            with lock:
+            with self.service.store.lock():
                 if decision.edit and project_id:
                     self._edit_concurrently(project_id)
                 entry["revision_before"] = self._revision(project_id)

@@ -97,7 +97,7 @@ class ProjectService:
     def seed(self, document: Document, members: Sequence[dict[str, Any]]) -> bool:
         """Loads a seed document unless its project is known or was purged."""
         project_id = str(document["id"])
-        with self.store.lock(project_id):
+        with self.store.lock():
             if self.store.get(project_id) or self.store.was_purged(project_id):
                 return False
             self._add(complete(document), members_with_owner(members))
@@ -122,7 +122,7 @@ class ProjectService:
         """Applies `patch` and, when given, replaces the organizations; with
         `expected_revision`, only if it is still the current revision.
         Returns the new read view and the warnings."""
-        with self.store.lock(project_id):
+        with self.store.lock():
             record = self.record(project_id)
             if expected_revision is not None and expected_revision != (
                 record.revision_id
@@ -155,7 +155,7 @@ class ProjectService:
         Organizations are not config: a patch to them changes nothing (they
         have their own endpoints), so they bypass the rewrites.
         """
-        with self.store.lock(project_id):
+        with self.store.lock():
             record = self.record(project_id)
             self._previous[project_id] = copy.deepcopy(record.document)
             record.document["organizations"] = organizations
@@ -165,7 +165,7 @@ class ProjectService:
 
     def update(self, project_id: str, change: Callable[[ProjectRecord], T]) -> T:
         """Runs `change` on the project's record and stores the result."""
-        with self.store.lock(project_id):
+        with self.store.lock():
             record = self.record(project_id)
             result = change(record)
             record.updated_at = now()
@@ -173,7 +173,7 @@ class ProjectService:
             return result
 
     def purge(self, project_id: str) -> None:
-        with self.store.lock(project_id):
+        with self.store.lock():
             self.record(project_id)
             self.store.purge(project_id)
 

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.emulator.rewrites import durations
+from reconciler.emulator.rewrites import durations, keys
 from reconciler.emulator.rewrites.keys import WILDCARD, Node
 from reconciler.emulator.rewrites.refusal import invalid_config
 
@@ -57,12 +57,31 @@ class Warnings:
 
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
+        self._messages: set[str] = set()
 
     def dropped_key(self, key: str) -> None:
         message = f"Configuration key `{key}` can not be set and will be ignored."
-        warning = {"code": WARNING_CODE, "message": message}
-        if warning not in self.items:
-            self.items.append(warning)
+        if message not in self._messages:
+            self._messages.add(message)
+            self.items.append({"code": WARNING_CODE, "message": message})
+
+
+class Touched:
+    """The paths a patch writes to, as pointer parts; a path is touched
+    when it lies inside a written one or contains one. Both lookups are by
+    set, so a long patch costs no more per key than a short one."""
+
+    def __init__(self, paths: Sequence[Sequence[str]]) -> None:
+        self._written = {tuple(path) for path in paths}
+        self._enclosing = {
+            tuple(path[:length]) for path in paths for length in range(len(path) + 1)
+        }
+
+    def covers(self, path: Sequence[str]) -> bool:
+        full = tuple(path)
+        if full in self._enclosing:
+            return True
+        return any(full[:length] in self._written for length in range(len(full)))
 
 
 class Cleaner:
@@ -76,7 +95,7 @@ class Cleaner:
         self,
         service: str,
         root: Sequence[Part],
-        touched: Sequence[Sequence[str]],
+        touched: Touched,
         warnings: Warnings,
     ) -> None:
         self.service = service
@@ -135,14 +154,10 @@ class Cleaner:
             return value
         if isinstance(value, list):
             return [
-                self._clean(
-                    item,
-                    items,
-                    _counterpart(previous, entry, item, i),
-                    None,
-                    (*path, i),
+                self._clean(item, items, counterpart, None, (*path, i))
+                for i, (item, counterpart) in enumerate(
+                    zip(value, _counterparts(previous, entry, value), strict=True)
                 )
-                for i, item in enumerate(value)
             ]
         return {
             key: self._clean(item, items, _at(previous, key), None, (*path, key))
@@ -179,12 +194,7 @@ class Cleaner:
                 self.warnings.dropped_key(".".join(str(part) for part in leaf))
 
     def _was_touched(self, path: tuple[Part, ...]) -> bool:
-        full = [str(part) for part in (*self.root, *path)]
-        for written in self.touched:
-            shorter = min(len(written), len(full))
-            if list(written[:shorter]) == full[:shorter]:
-                return True
-        return False
+        return self.touched.covers([str(part) for part in (*self.root, *path)])
 
     def _where(self, path: tuple[Part, ...]) -> str:
         return "/" + "/".join(str(part) for part in (*self.root, *path))
@@ -204,20 +214,21 @@ def _at(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
-def _counterpart(previous: Any, entry: dict[str, Any], item: Any, index: int) -> Any:
-    """The stored item a written list item replaces: the one with the same
-    key in a keyed list, the one at the same place in any other list."""
+def _counterparts(previous: Any, entry: dict[str, Any], items: list[Any]) -> list[Any]:
+    """The stored item each written list item replaces: the one with the
+    same key in a keyed list, the one at the same place in any other list
+    (None where there is none)."""
     if not isinstance(previous, list):
-        return None
+        return [None] * len(items)
+    at_place = [previous[i] if i < len(previous) else None for i in range(len(items))]
+    if entry["list_kind"] != "keyed":
+        return at_place
     list_key = entry["list_key"]
-    if entry["list_kind"] == "keyed" and isinstance(item, dict):
-        for candidate in previous:
-            if isinstance(candidate, dict) and candidate.get(list_key) == item.get(
-                list_key
-            ):
-                return candidate
-        return None
-    return previous[index] if index < len(previous) else None
+    stored = keys.by_key(previous, list_key)
+    return [
+        stored.get(keys.key_of(item, list_key)) if isinstance(item, dict) else placed
+        for item, placed in zip(items, at_place, strict=True)
+    ]
 
 
 def _is_empty(value: Any) -> bool:

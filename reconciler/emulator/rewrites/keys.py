@@ -101,3 +101,18 @@ def delete(config: dict[str, Any], dotted: str) -> None:
             return
         config = config[part]
     config.pop(last, None)
+
+
+def by_key(items: Any, list_key: str) -> dict[str, Any]:
+    """The objects of a keyed list by their key (the first of each key), for
+    one lookup per item instead of a scan."""
+    indexed: dict[str, Any] = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            indexed.setdefault(key_of(item, list_key), item)
+    return indexed
+
+
+def key_of(item: dict[str, Any], list_key: str) -> str:
+    """The key of a keyed list's item, as JSON: a key may be any value."""
+    return json.dumps(item.get(list_key), sort_keys=True)

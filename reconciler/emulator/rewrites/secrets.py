@@ -25,12 +25,15 @@ def redact(service: str, config: dict[str, Any]) -> None:
 
 def restore(service: str, config: dict[str, Any], previous: dict[str, Any]) -> None:
     """Puts back the stored secret wherever `config` holds the redacted one."""
+    stored_lists: dict[str, dict[str, Any]] = {}
     for path, part in _write_only(service):
         for container, key in keys.visit(config, path):
             value = container[key]
             if not isinstance(value, str) or REDACTED not in value:
                 continue
-            stored = _stored_counterpart(service, path, container, previous)
+            stored = _stored_counterpart(
+                service, path, container, previous, stored_lists
+            )
             if part:
                 container[key] = _restore_password(value, stored)
             elif value == REDACTED and stored is not None:
@@ -46,21 +49,26 @@ def _write_only(service: str) -> list[tuple[str, str | None]]:
 
 
 def _stored_counterpart(
-    service: str, path: str, container: dict[str, Any], previous: dict[str, Any]
+    service: str,
+    path: str,
+    container: dict[str, Any],
+    previous: dict[str, Any],
+    stored_lists: dict[str, dict[str, Any]],
 ) -> Any:
     """The stored value of the secret `container` holds at `path`.
 
     Inside a keyed list (OIDC providers), the stored item is the one with
-    the same key, wherever the write moved it.
+    the same key, wherever the write moved it; `stored_lists` keeps each
+    stored list indexed by key across the calls of one write.
     """
     if ".*." not in path:
         return keys.get(previous, path)
     list_path, field = path.split(".*.", 1)
     list_key = keys.table()["services"][service]["keys"][list_path]["list_key"]
-    for item in keys.get(previous, list_path) or []:
-        if isinstance(item, dict) and item.get(list_key) == container.get(list_key):
-            return keys.get(item, field)
-    return None
+    if list_path not in stored_lists:
+        stored_lists[list_path] = keys.by_key(keys.get(previous, list_path), list_key)
+    item = stored_lists[list_path].get(keys.key_of(container, list_key))
+    return keys.get(item, field) if item is not None else None
 
 
 def _redact_password(uri: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from typing import Any
 
 import jsonpatch
 import jsonpointer
 
 from reconciler.emulator.rewrites import defaults, derived, keys, secrets, storage
-from reconciler.emulator.rewrites.cleaning import Cleaner, Warnings
+from reconciler.emulator.rewrites.cleaning import Cleaner, Touched, Warnings
 from reconciler.emulator.rewrites.refusal import Refusal, invalid_config, invalid_patch
 from reconciler.emulator.rewrites.view import (
     PROJECT_DEFAULTS,
@@ -67,12 +66,17 @@ def _check_operations(patch: Any) -> None:
 def _apply(view: Document, patch: list[dict[str, Any]]) -> Document:
     """`view` with each operation applied; a `replace` of a path that does
     not exist changes nothing."""
+    # One copy of the document, changed in place operation by operation:
+    # copying it per operation made a long patch quadratic. Each value is
+    # copied so that later operations never change the patch itself.
     document: Any = copy.deepcopy(view)
     for operation in patch:
         if operation["op"] == "replace" and not _exists(document, operation["path"]):
             continue
         try:
-            document = jsonpatch.JsonPatch([operation]).apply(document)
+            document = jsonpatch.JsonPatch([copy.deepcopy(operation)]).apply(
+                document, in_place=True
+            )
         except (
             jsonpatch.JsonPatchException,
             jsonpointer.JsonPointerException,
@@ -91,7 +95,7 @@ def _exists(document: Any, path: str) -> bool:
         return False
 
 
-def _touched(patch: list[dict[str, Any]]) -> list[list[str]]:
+def _touched(patch: list[dict[str, Any]]) -> Touched:
     """The paths the patch writes to or moves from (a `test` writes none)."""
     paths = []
     for operation in patch:
@@ -100,14 +104,14 @@ def _touched(patch: list[dict[str, Any]]) -> list[list[str]]:
         for field in ("path", "from"):
             if isinstance(operation.get(field), str):
                 paths.append(jsonpointer.JsonPointer(operation[field]).parts)
-    return paths
+    return Touched(paths)
 
 
 def _project_fields(
     stored: Document,
     view: Document,
     patched: Document,
-    touched: Sequence[Sequence[str]],
+    touched: Touched,
     warnings: Warnings,
 ) -> Document:
     """The project's own fields after the write: read-only ones refused,
@@ -156,7 +160,7 @@ def _services(
     stored: Document,
     view: Document,
     patched: Document,
-    touched: Sequence[Sequence[str]],
+    touched: Touched,
     warnings: Warnings,
 ) -> dict[str, Any]:
     services = patched.get("services")
