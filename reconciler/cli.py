@@ -52,7 +52,7 @@ def _guard(command: Callable[..., int]) -> Callable[..., None]:
     """Turn a command's result into its exit code, and user errors into one line."""
 
     @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> None:
+    def guarded(*args: Any, **kwargs: Any) -> None:
         context = click.get_current_context()
         state: Run = context.obj
         try:
@@ -65,7 +65,7 @@ def _guard(command: Callable[..., int]) -> Callable[..., None]:
             code = error.exit_code
         context.exit(code)
 
-    return run
+    return guarded
 
 
 def _load(
