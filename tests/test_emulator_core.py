@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -280,3 +281,16 @@ def test_serve_prints_the_base_url_and_serves_until_terminated(tmp_path: Path) -
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_a_body_too_large_to_hold_is_refused_unread(tmp_path: Path) -> None:
+    with Emulator(state_path=tmp_path / "state.json", api_keys=["ory_wak_k"]) as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as peer:
+            peer.sendall(
+                b"PATCH /projects/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Length: 99999999999\r\n\r\n"
+            )
+            answer = peer.recv(4096).decode()
+
+    assert answer.startswith("HTTP/1.0 413") or answer.startswith("HTTP/1.1 413")

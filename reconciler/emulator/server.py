@@ -31,6 +31,8 @@ from reconciler.emulator.service import ProjectService
 logger = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__emulator/"
+# Far above any real project document, far below what would exhaust memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "::1")
 _WRITE_METHODS = ("PATCH", "PUT")
 _SLOW_BODY_CHUNKS = 10
@@ -54,6 +56,14 @@ class Dispatcher:
     def handle(self, http: BaseHTTPRequestHandler) -> None:
         started = time.monotonic()
         url = urllib.parse.urlsplit(http.path)
+        if _declared_length(http) > MAX_BODY_BYTES:
+            # The body is not read: answer, then close the connection.
+            http.close_connection = True
+            too_large = ApiError(
+                413, f"A request body is at most {MAX_BODY_BYTES} bytes."
+            )
+            _send(http, ApiResponse(413, too_large.body()))
+            return
         body = _read_body(http)
         if url.path.startswith(ADMIN_PREFIX):
             self._handle_admin(http, url.path, body)
@@ -216,11 +226,15 @@ def _fault_response(decision: Decision, route: Route | None) -> ApiResponse:
     )
 
 
-def _read_body(http: BaseHTTPRequestHandler) -> bytes:
+def _declared_length(http: BaseHTTPRequestHandler) -> int:
     try:
-        length = int(http.headers.get("Content-Length") or 0)
+        return int(http.headers.get("Content-Length") or 0)
     except ValueError:
-        length = 0
+        return 0
+
+
+def _read_body(http: BaseHTTPRequestHandler) -> bytes:
+    length = _declared_length(http)
     return http.rfile.read(length) if length > 0 else b""
 
 
