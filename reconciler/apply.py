@@ -17,7 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.client import ApiError, ProjectClient, RevisionConflict
+from reconciler.client import (
+    ApiError,
+    ProjectClient,
+    RetriesExhausted,
+    RevisionConflict,
+)
 from reconciler.compare import Change, compare
 from reconciler.errors import ReconcileError
 from reconciler.manifest.model import Manifest
@@ -104,6 +109,11 @@ def apply_manifest(
             continue
         except ApiError as error:
             raise _explain(error, plan) from error
+        except RetriesExhausted as error:
+            raise ReconcileError(
+                f"apply {manifest.project_id}: no answer to the write ({error}); "
+                "it may or may not have been applied: plan again to see"
+            ) from None
 
         relevant = [w for w in result.warnings if _about(w, plan.changes)]
         for warning in result.warnings:

@@ -6,7 +6,9 @@ import functools
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -155,14 +157,27 @@ def _plan(
     sync_secrets: bool,
 ) -> int:
     manifests = _load(paths, projects, secrets_dir, run).manifests
+    plans: list[ProjectPlan] = []
+    failures: dict[str, str] = {}
     with open_client(
         manifests, emulator=emulator, api_url=api_url, read_only=True
     ) as client:
-        plans = [
-            make_plan(m, client.get_project(m.project_id), sync_secrets=sync_secrets)
-            for m in manifests
-        ]
-    run.out(plan_json(plans) if output == "json" else plan_text(plans))
+        for manifest in manifests:
+            try:
+                live = client.get_project(manifest.project_id)
+            except ReconcileError as error:
+                failures[manifest.project_id] = f"{manifest.location}: {error}"
+                continue
+            plans.append(make_plan(manifest, live, sync_secrets=sync_secrets))
+
+    if output == "json":
+        document = json.loads(plan_json(plans))
+        document["projects"] += _failed_json(failures)
+        run.out(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        run.out((plan_text(plans) if plans else "") + _failed_text(failures))
+    if failures:
+        return _fail(run, failures)
     has_changes = any(plan.changes for plan in plans)
     return ExitCode.CHANGES if detailed_exitcode and has_changes else ExitCode.OK
 
@@ -190,67 +205,93 @@ def apply(run: Run, dry_run: bool, **options: Any) -> int:
 
     manifests = _load(
         options["paths"], options["projects"], options["secrets_dir"], run
-    )
+    ).manifests
+    as_json = options["output"] == "json"
     outcomes: list[ApplyOutcome] = []
     failures: dict[str, str] = {}
-    with open_client(
-        manifests.manifests,
-        emulator=options["emulator"],
-        api_url=options["api_url"],
-        read_only=False,
-    ) as client:
-        for manifest in manifests.manifests:
-            # Projects are independent: one that fails is left as it was and
-            # the others are still applied.
-            try:
-                outcome = apply_manifest(
-                    client, manifest, sync_secrets=options["sync_secrets"]
-                )
-            except ReconcileError as error:
-                failures[manifest.project_id] = f"{manifest.location}: {error}"
-                continue
-            outcomes.append(outcome)
-            log.info(
-                "apply %s: %s",
-                manifest.project_id,
-                "applied" if outcome.applied else "in sync",
-            )
-    _report(run, outcomes, failures, options["output"])
+    try:
+        with open_client(
+            manifests,
+            emulator=options["emulator"],
+            api_url=options["api_url"],
+            read_only=False,
+        ) as client:
+            for manifest in manifests:
+                if _STOP.is_set():
+                    raise KeyboardInterrupt
+                # Projects are independent: one that fails is left as it
+                # was and the others are still applied. Each outcome is shown
+                # as soon as it is known, so an interrupted run still says
+                # what it wrote.
+                try:
+                    outcome = apply_manifest(
+                        client, manifest, sync_secrets=options["sync_secrets"]
+                    )
+                except ReconcileError as error:
+                    failures[manifest.project_id] = f"{manifest.location}: {error}"
+                    if not as_json:
+                        run.out(_failed_text({manifest.project_id: ""}))
+                    continue
+                outcomes.append(outcome)
+                if not as_json:
+                    run.out(plan_text([outcome.plan]) + outcome_text(outcome))
+    except KeyboardInterrupt:
+        done = {outcome.plan.project_id for outcome in outcomes} | set(failures)
+        waiting = [m.project_id for m in manifests if m.project_id not in done]
+        if as_json:
+            _apply_json(run, outcomes, failures)
+        click.echo(
+            "error: interrupted; every project shown above is as reported, a "
+            "write is whole or not made at all. "
+            f"Not attempted: {', '.join(waiting) or 'none'}",
+            err=True,
+        )
+        return ExitCode.INTERRUPTED
 
+    if as_json:
+        _apply_json(run, outcomes, failures)
     if failures:
-        for message in failures.values():
-            click.echo(f"error: {run.masker(message)}", err=True)
-        return ExitCode.ERROR
+        return _fail(run, failures)
     if any(outcome.not_converged for outcome in outcomes):
         return ExitCode.NOT_CONVERGED
-    applied = any(outcome.applied for outcome in outcomes)
-    return ExitCode.CHANGES if options["detailed_exitcode"] and applied else ExitCode.OK
+    # A retried project that ended in sync changed during this run, by a
+    # write whose answer was lost or by another writer.
+    changed = any(outcome.applied or outcome.retried for outcome in outcomes)
+    return ExitCode.CHANGES if options["detailed_exitcode"] and changed else ExitCode.OK
 
 
-def _report(
-    run: Run, outcomes: list[ApplyOutcome], failures: dict[str, str], output: str
+def _apply_json(
+    run: Run, outcomes: list[ApplyOutcome], failures: dict[str, str]
 ) -> None:
-    plans: list[ProjectPlan] = [outcome.plan for outcome in outcomes]
-    if output == "json":
-        document = json.loads(plan_json(plans))
-        for entry, outcome in zip(document["projects"], outcomes, strict=True):
-            entry["applied"] = outcome.applied
-            entry["attempts"] = outcome.attempts
-            entry["revision_after"] = outcome.revision_after
-            entry["warnings"] = outcome.warnings
-            entry["not_converged"] = [c.pointer for c in outcome.not_converged]
-        document["projects"] += [
-            {"project_id": project, "applied": False, "error": message}
-            for project, message in failures.items()
-        ]
-        run.out(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-        return
-    if plans:
-        run.out(plan_text(plans))
-    for outcome in outcomes:
-        run.out(outcome_text(outcome))
-    for project in failures:
-        run.out(f"Project {project}: failed, nothing was changed (see the error)\n")
+    document = json.loads(plan_json([outcome.plan for outcome in outcomes]))
+    for entry, outcome in zip(document["projects"], outcomes, strict=True):
+        entry["applied"] = outcome.applied
+        entry["attempts"] = outcome.attempts
+        entry["revision_after"] = outcome.revision_after
+        entry["warnings"] = outcome.warnings
+        entry["not_converged"] = [c.pointer for c in outcome.not_converged]
+    document["projects"] += _failed_json(failures)
+    run.out(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _failed_json(failures: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"project_id": project, "error": message}
+        for project, message in failures.items()
+    ]
+
+
+def _failed_text(failures: dict[str, str]) -> str:
+    return "".join(
+        f"Project {project}: failed (see the error)\n" for project in failures
+    )
+
+
+def _fail(run: Run, failures: dict[str, str]) -> int:
+    for message in failures.values():
+        for line in run.masker(message).splitlines():
+            click.echo(f"error: {line}", err=True)
+    return ExitCode.ERROR
 
 
 @main.command()
@@ -286,12 +327,29 @@ def run() -> None:
     Click's own code for them is 2, which ``--detailed-exitcode`` gives to a
     plan with changes.
     """
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         code = main.main(standalone_mode=False)
     except click.ClickException as error:
         error.show()
         code = ExitCode.ERROR
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        code = ExitCode.ERROR
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted", err=True)
+        code = ExitCode.INTERRUPTED
     sys.exit(code or 0)
+
+
+# Set by the first SIGINT or SIGTERM: apply stops before its next project.
+_STOP = threading.Event()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """The first signal lets the project under way finish and be reported;
+    a second one stops at once."""
+    if _STOP.is_set():
+        raise KeyboardInterrupt
+    _STOP.set()
+    click.echo(
+        "stopping after the project under way (signal again to stop now)", err=True
+    )

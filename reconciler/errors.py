@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     NOT_CONVERGED = 3
     STALE_PLAN = 4
     REFUSED_BY_GUARD = 5
+    INTERRUPTED = 130
 
 
 class ReconcileError(Exception):
