@@ -367,8 +367,9 @@ class _Walker:
 
 def _service_default(info: keytable.KeyInfo | None, live: Any) -> bool:
     """Whether ``live`` is what the service puts back when the key is removed:
-    an empty value (``hooks: []``) or the default the key table knows."""
-    if is_empty(live):
+    an empty value (``hooks: []``), ``false``, or the default the key table
+    knows."""
+    if is_empty(live) or live is False:
         return True
     if info is None or not info.has_default:
         return False

@@ -87,26 +87,45 @@ _CREDENTIAL_KEYS = frozenset(
         "refresh_token",
     }
 )
+_CREDENTIAL_SUFFIXES = ("_secret", "_password", "_token", "_api_key", "_private_key")
+# HTTP headers that carry credentials (webhook and courier request headers).
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy_authorization", "cookie"})
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*:)(?P<pw>[^/@\s]+)@")
+_QUERY_CREDENTIAL = re.compile(
+    r"(?P<head>[?&](?:access_token|token|api_key|apikey|key|secret|password|sig|"
+    r"signature)=)[^&#\s]+",
+    re.IGNORECASE,
+)
 
 
 def hide_credentials(value: Any, sensitive: str) -> Any:
     """``value`` with every credential in it replaced by ``sensitive``.
 
     Credentials are the values of keys that name one (``password``,
-    ``client_secret`` ...), the ``value`` of an API key auth block, and the
-    password in a URL's user info.
+    ``client_secret``, an ``Authorization`` or ``X-Api-Key`` header ...), the
+    ``value`` of an API key auth block, the password in a URL's user info and
+    credential parameters in its query (``?token=...``).
     """
     if isinstance(value, dict):
         api_key_block = "in" in value and "name" in value
         return {
             key: sensitive
-            if key in _CREDENTIAL_KEYS or (api_key_block and key == "value")
+            if _names_credential(key) or (api_key_block and key == "value")
             else hide_credentials(item, sensitive)
             for key, item in value.items()
         }
     if isinstance(value, list):
         return [hide_credentials(item, sensitive) for item in value]
-    if isinstance(value, str) and "@" in value:
-        return _URL_PASSWORD.sub(rf"\g<head>{sensitive}@", value)
+    if isinstance(value, str) and "://" in value:
+        value = _URL_PASSWORD.sub(rf"\g<head>{sensitive}@", value)
+        return _QUERY_CREDENTIAL.sub(rf"\g<head>{sensitive}", value)
     return value
+
+
+def _names_credential(key: str) -> bool:
+    name = key.lower().replace("-", "_")
+    return (
+        name in _CREDENTIAL_KEYS
+        or name in _CREDENTIAL_HEADERS
+        or name.endswith(_CREDENTIAL_SUFFIXES)
+    )

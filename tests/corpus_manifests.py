@@ -117,7 +117,11 @@ def _inline(reference: str) -> str:
     if name in _IN_CORPUS:
         content = (CORPUS / _IN_CORPUS[name]).read_bytes()
     else:
-        content = _STAND_INS.get(Path(name).suffix, "{}\n").encode()
+        # Named after the file it stands in for, so two stand-ins differ.
+        stand_in = _STAND_INS.get(Path(name).suffix, "{}\n")
+        content = f"// {reference}\n{stand_in}".encode()
+        if name.endswith(".json"):
+            content = stand_in.replace("{", f'{{"$id": "{reference}", ', 1).encode()
     return "base64://" + base64.b64encode(content).decode()
 
 

@@ -544,3 +544,10 @@ def test_a_declared_key_the_service_derives_is_a_predicted_warning() -> None:
 
     assert found.changes == []
     assert found.dropped == [issuer]
+
+
+def test_null_leaves_alone_a_key_that_already_holds_false() -> None:
+    live = identity({"selfservice": {"methods": {"oidc": {"enabled": False}}}})
+    desired = identity({"selfservice": {"methods": {"oidc": {"enabled": None}}}})
+
+    assert compare(desired, live, Rules()).changes == []

@@ -102,6 +102,8 @@ def test_credentials_are_hidden_by_the_key_that_holds_them() -> None:
         "basic": {"user": "u", "password": "p"},
         "uri": "smtps://user:pw@mail.example:465/",
         "url": "https://hooks.example/x",
+        "headers": {"Authorization": "Bearer t", "X-Api-Key": "k", "Accept": "*/*"},
+        "hook": "https://hooks.example/x?tenant=a&token=t&sig=s",
     }
 
     assert hide_credentials(value, "***") == {
@@ -112,4 +114,6 @@ def test_credentials_are_hidden_by_the_key_that_holds_them() -> None:
         "basic": {"user": "u", "password": "***"},
         "uri": "smtps://user:***@mail.example:465/",
         "url": "https://hooks.example/x",
+        "headers": {"Authorization": "***", "X-Api-Key": "***", "Accept": "*/*"},
+        "hook": "https://hooks.example/x?tenant=a&token=***&sig=***",
     }

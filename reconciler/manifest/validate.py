@@ -185,6 +185,11 @@ class _Checker:
             )
             self._error(pointer, wrong)
             return
+        if isinstance(value, list) and info is not None:
+            if info.list_kind == "keyed" and info.list_key:
+                self._check_unique(value, pointer, info.list_key)
+            elif info.list_kind == "by_content":
+                self._check_unique(value, pointer, "id")
         if isinstance(value, list) and None in value:
             self._error(f"{pointer}/{value.index(None)}", NULL_ITEM)
         elif isinstance(value, dict | list) and node.children:
@@ -195,6 +200,22 @@ class _Checker:
         elif isinstance(value, list) and pointer in _ORIGIN_LISTS:
             for index, item in enumerate(value):
                 self._check_item(item, f"{pointer}/{index}", _origin_problem)
+
+    def _check_unique(self, items: list[Any], pointer: str, key: str) -> None:
+        """Items of a keyed list name themselves by ``key``: two with one name
+        would make the list mean two things at once."""
+        first: dict[str, int] = {}
+        for index, item in enumerate(items):
+            name = item.get(key) if isinstance(item, dict) else None
+            if not isinstance(name, str | int) or isinstance(name, bool):
+                continue
+            if str(name) in first:
+                self._error(
+                    f"{pointer}/{index}/{key}",
+                    f"{key} {name!r} is already used by item {first[str(name)]}",
+                )
+            else:
+                first[str(name)] = index
 
     def check_children(
         self, value: dict[str, Any] | list[Any], pointer: str, node: _Node
