@@ -11,8 +11,6 @@ class ExitCode(IntEnum):
     ERROR = 1
     CHANGES = 2
     NOT_CONVERGED = 3
-    STALE_PLAN = 4
-    REFUSED_BY_GUARD = 5
     INTERRUPTED = 130
 
 
