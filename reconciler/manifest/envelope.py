@@ -173,15 +173,23 @@ def _check_patterns(document: Document, data: dict[str, Any]) -> list[ManifestEr
     errors = []
     for key in (IGNORE, OWN):
         for index, pattern in enumerate(data.get(key) or ()):
-            if not pattern.startswith("/"):
+            problem = _pattern_problem(pattern)
+            if problem is not None:
                 pointer = f"/{key}/{index}"
                 errors.append(
-                    ManifestError(
-                        document.location(pointer),
-                        f"{pointer}: a pattern is a JSON pointer starting with /",
-                    )
+                    ManifestError(document.location(pointer), f"{pointer}: {problem}")
                 )
     return errors
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    if not pattern.startswith("/"):
+        return "a pattern is a JSON pointer starting with /"
+    if "//" in pattern or pattern.endswith("/"):
+        # RFC 6901 reads an empty token as the key "", which no config has;
+        # such a pattern would silently match nothing.
+        return "a pattern has no empty token: write /* for every top-level key"
+    return None
 
 
 def _model_keys(pointer: str) -> tuple[str, ...]:
