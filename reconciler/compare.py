@@ -218,8 +218,6 @@ class _Walker:
     def _object(
         self, path: tuple[Part, ...], desired: dict[str, Any], live: dict[str, Any]
     ) -> None:
-        if desired == live:
-            return
         for key, value in desired.items():
             found = live.get(key, MISSING)
             # Most members already match: a plain equality is far cheaper
@@ -290,10 +288,13 @@ class _Walker:
             key = key_of(item)
             declared.add(key)
             if key in index:
-                element = (*path, index[key])
+                element, found = (*path, index[key]), live[index[key]]
                 if index[key] != position:
                     self._origins[element] = (*self._origin_of(path), position)
-                self.walk(element, compared_as(item), live[index[key]])
+                wanted = compared_as(item)
+                # An element that already matches needs no walk.
+                if wanted != found:
+                    self.walk(element, wanted, found)
             else:
                 appends.append((position, item))
         for count, (position, item) in enumerate(appends):

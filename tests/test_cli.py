@@ -114,18 +114,24 @@ def test_plan_covers_every_project_even_when_one_cannot_be_read(
     assert "error" in entries[PROJECTS[0]] and entries[PROJECTS[1]]["patch"]
 
 
-def test_a_write_without_any_answer_is_reported_as_unknown(
-    tmp_path: Path, reconcile: Any
-) -> None:
+def losing_answers(tmp_path: Path, every: int) -> Emulator:
+    """An emulator that applies every ``every``th write and drops its answer."""
     server = Emulator(
         state_path=tmp_path / "state.json",
         api_keys=[API_KEY],
         faults=FaultPlan(
             methods=("PATCH",),
-            drop_connection=DropConnection(every=1, after_handling=True),
+            drop_connection=DropConnection(every=every, after_handling=True),
         ),
     )
     server.ensure_project(PROJECTS[0])
+    return server
+
+
+def test_a_write_without_any_answer_is_reported_as_unknown(
+    tmp_path: Path, reconcile: Any
+) -> None:
+    server = losing_answers(tmp_path, every=1)
     Path("p.yaml").write_text(f"project: {PROJECTS[0]}\nname: Lost answers\n")
 
     with server:
@@ -140,15 +146,7 @@ def test_a_write_without_any_answer_is_reported_as_unknown(
 def test_a_change_made_by_a_write_whose_answer_was_lost_counts_as_a_change(
     tmp_path: Path, reconcile: Any
 ) -> None:
-    server = Emulator(
-        state_path=tmp_path / "state.json",
-        api_keys=[API_KEY],
-        faults=FaultPlan(
-            methods=("PATCH",),
-            drop_connection=DropConnection(every=2, after_handling=True),
-        ),
-    )
-    server.ensure_project(PROJECTS[0])
+    server = losing_answers(tmp_path, every=2)
     Path("p.yaml").write_text(f"project: {PROJECTS[0]}\nname: First\n")
 
     with server:
